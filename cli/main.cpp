@@ -1,0 +1,5 @@
+#include <cstdio>
+int main() {
+    std::puts("relaytrust: under construction");
+    return 0;
+}
