@@ -1,0 +1,33 @@
+// The `relaytrust` subcommands. Each takes its arguments (after the subcommand name) and the
+// streams to write to, and returns the process exit code.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "verdict.h"
+
+namespace relaytrust::cli {
+
+// Exit codes (documented in docs/relaytrust.1.md and `relaytrust --help`).
+inline constexpr int kExitAccept = 0;
+inline constexpr int kExitUsage = 1;
+inline constexpr int kExitPolicyError = 2;
+inline constexpr int kExitInputError = 3;
+inline constexpr int kExitReject = 10;
+inline constexpr int kExitTempfail = 11;
+inline constexpr int kExitDiscard = 12;
+inline constexpr int kExitQuarantine = 13;
+
+int exit_code_for(Action action);
+
+using Args = std::vector<std::string>;
+
+int run_check(const Args& args, std::ostream& out, std::ostream& err);
+int run_test(const Args& args, std::ostream& out, std::ostream& err);
+int run_default_policy(const Args& args, std::ostream& out, std::ostream& err);
+
+std::string usage_text();
+
+}  // namespace relaytrust::cli

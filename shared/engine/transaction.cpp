@@ -1,0 +1,303 @@
+#include "engine/transaction.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+
+#include "engine/variables.h"
+#include "headers/verdict_header_parser.h"
+
+namespace relaytrust {
+
+namespace {
+std::string_view domain_of(std::string_view address) {
+    auto at = address.rfind('@');
+    return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
+}
+
+std::string format_score(double score) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", score);
+    return buf;
+}
+
+std::string lowercase(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+}  // namespace
+
+// Reads variables straight from the session and the analysis: no copies of session strings.
+class Transaction::EvalContext final : public expr::Context {
+public:
+    EvalContext(const Transaction& t, Stage stage) : t_(t), stage_(stage) {}
+
+    expr::Value variable(expr::VariableId id) const override {
+        const Session& s = t_.session_;
+        const TrustAnalysis& a = t_.analysis_;
+        if (id >= kFirstConstantId) {
+            auto it = t_.policy_->constants.begin();
+            std::advance(it, id - kFirstConstantId);
+            return it->second;
+        }
+        switch (static_cast<Variable>(id)) {
+            case Variable::Listener:
+                return expr::Value::borrowed(s.listener);
+            case Variable::RemoteIp:
+                return expr::Value::borrowed(s.remote_ip);
+            case Variable::RemotePort:
+                return expr::Value(static_cast<std::int64_t>(s.remote_port));
+            case Variable::LocalIp:
+                return expr::Value::borrowed(s.local_ip);
+            case Variable::LocalPort:
+                return expr::Value(static_cast<std::int64_t>(s.local_port));
+            case Variable::Protocol:
+                return expr::Value::borrowed(s.protocol);
+            case Variable::IsTls:
+                return expr::Value(s.is_tls());
+            case Variable::HeloDomain:
+                return expr::Value::borrowed(s.helo);
+            case Variable::AuthenticatedAs:
+                return expr::Value::borrowed(s.authenticated_as);
+            case Variable::Sender:
+                return expr::Value::borrowed(s.mail_from);
+            case Variable::SenderDomain:
+                return expr::Value::borrowed(domain_of(s.mail_from));
+            case Variable::Rcpt:
+                return s.recipients.empty() ? expr::Value::borrowed("")
+                                            : expr::Value::borrowed(s.recipients.back());
+            case Variable::RcptDomain:
+                return s.recipients.empty() ? expr::Value::borrowed("")
+                                            : expr::Value::borrowed(domain_of(s.recipients.back()));
+            case Variable::Recipients: {
+                expr::Value::List list;
+                list.reserve(s.recipients.size());
+                for (const auto& r : s.recipients) list.push_back(expr::Value::borrowed(r));
+                return expr::Value::list(std::move(list));
+            }
+            case Variable::Stage:
+                return expr::Value::borrowed(stage_name(stage_));
+            case Variable::QueueId:
+                return expr::Value::borrowed(s.queue_id);
+            case Variable::TlsVersion:
+                return expr::Value::borrowed(s.tls_version);
+            case Variable::RemoteHost:
+                return expr::Value::borrowed(s.remote_host);
+            case Variable::Relay:
+                return expr::Value::borrowed(t_.relay_ ? std::string_view(t_.relay_->name) : "");
+            case Variable::IsRelay:
+                return expr::Value(t_.relay_ != nullptr);
+            case Variable::SpamTrusted:
+                return expr::Value(a.spam_trusted);
+            case Variable::SpamVerdict:
+                return expr::Value::borrowed(a.spam_verdict);
+            case Variable::SpamScore:
+                return expr::Value(a.spam_score);
+            case Variable::SpamRequired:
+                return expr::Value(a.spam_required);
+            case Variable::SpamTests: {
+                expr::Value::List list;
+                for (const auto& test : a.spam_tests) list.push_back(expr::Value::borrowed(test));
+                return expr::Value::list(std::move(list));
+            }
+            case Variable::VirusFound:
+                return expr::Value(a.virus_found);
+            case Variable::VirusName:
+                return expr::Value::borrowed(a.virus_name);
+            case Variable::StrippedCount:
+                return expr::Value(static_cast<std::int64_t>(a.stripped_count()));
+            case Variable::BodySize:
+                return expr::Value(static_cast<std::int64_t>(s.body_size));
+            case Variable::Count_:
+                break;
+        }
+        return {};
+    }
+
+    std::optional<std::string_view> header(std::string_view name) const override {
+        for (const auto& [n, v] : unfolded_) {
+            if (headers::iequals(n, name)) return std::string_view(v);
+        }
+        for (const auto& h : t_.session_.headers) {
+            if (headers::iequals(h.name, name)) {
+                unfolded_.emplace_back(h.name, headers::unfold(h.raw_value));
+                return std::string_view(unfolded_.back().second);
+            }
+        }
+        return std::nullopt;
+    }
+
+private:
+    const Transaction& t_;
+    Stage stage_;
+    // Unfolded values of headers asked for; a deque-like list keeps views stable.
+    mutable std::vector<std::pair<std::string, std::string>> unfolded_;
+};
+
+Transaction::Transaction(std::shared_ptr<const Policy> policy) : policy_(std::move(policy)) {}
+
+Verdict Transaction::failure_verdict(std::string reason) const {
+    Verdict v;
+    const FailureMode mode = listener_ ? listener_->on_error : FailureMode{};
+    v.action = mode.action;
+    v.reply = mode.reply;
+    v.rule = "on_error";
+    v.reasons.push_back(std::move(reason));
+    return v;
+}
+
+Verdict Transaction::connect() {
+    try {
+        // A front end that already knows the listener by name (the CLI) names it; otherwise
+        // the policy recognises it from the clues the MTA gave.
+        listener_ = session_.listener.empty() ? nullptr : policy_->find_listener(session_.listener);
+        if (!listener_) listener_ = policy_->identify_listener(session_);
+        session_.listener = listener_ ? listener_->name : "";
+        relay_ = listener_ ? find_trusted_relay(*listener_, session_) : nullptr;
+    } catch (const std::exception& e) {
+        return failure_verdict(std::string("engine error at connect: ") + e.what());
+    }
+    return run_stage(Stage::Connect);
+}
+
+Verdict Transaction::ehlo(std::string helo) {
+    session_.helo = std::move(helo);
+    return run_stage(Stage::Ehlo);
+}
+
+Verdict Transaction::mail(std::string sender) {
+    reset_message();
+    session_.mail_from = std::move(sender);
+    return run_stage(Stage::Mail);
+}
+
+Verdict Transaction::rcpt(std::string recipient) {
+    session_.recipients.push_back(std::move(recipient));
+    Verdict v = run_stage(Stage::Rcpt);
+    // A refused recipient is not part of the message.
+    if (v.action == Action::Reject || v.action == Action::Tempfail) session_.recipients.pop_back();
+    return v;
+}
+
+void Transaction::header(std::string name, std::string raw_value) {
+    session_.headers.push_back({std::move(name), std::move(raw_value)});
+}
+
+void Transaction::body(std::string_view chunk) { session_.body_size += chunk.size(); }
+
+Verdict Transaction::data() {
+    try {
+        analysis_ = analyse_verdict_headers(*policy_, relay_, session_);
+    } catch (const std::exception& e) {
+        return failure_verdict(std::string("engine error analysing headers: ") + e.what());
+    }
+    return run_stage(Stage::Data);
+}
+
+void Transaction::reset_message() {
+    session_.reset_message();
+    analysis_ = TrustAnalysis{};
+}
+
+Verdict Transaction::run_stage(Stage stage) {
+    try {
+        return run_rules(stage);
+    } catch (const std::exception& e) {
+        return failure_verdict("engine error at " + std::string(stage_name(stage)) + ": " +
+                               e.what());
+    }
+}
+
+Verdict Transaction::run_rules(Stage stage) {
+    Verdict verdict;
+    const Rule* decided = nullptr;
+    EvalContext context(*this, stage);
+    for (const Rule& rule : policy_->rules_by_stage[static_cast<std::size_t>(stage)]) {
+        if (!rule.condition.evaluate_bool(context)) continue;
+        decided = &rule;
+        verdict.action = rule.action;
+        verdict.reply = rule.reply;
+        verdict.rule = rule.name;
+        verdict.reasons.push_back("rule '" + rule.name + "' matched (" + rule.source_location +
+                                  ")");
+        break;
+    }
+    if (!decided) verdict.reasons.push_back("no rule matched");
+    if (stage == Stage::Data) {
+        if (analysis_.spam_trusted) {
+            verdict.reasons.push_back("trusted verdict from relay '" + analysis_.relay->name +
+                                      "': " + (analysis_.spam_verdict.empty() ? "unknown"
+                                                                              : analysis_.spam_verdict) +
+                                      ", score " + format_score(analysis_.spam_score));
+        }
+        if (analysis_.virus_found) {
+            verdict.reasons.push_back("trusted virus report: " +
+                                      (analysis_.virus_name.empty() ? std::string("infected")
+                                                                    : analysis_.virus_name));
+        }
+        if (std::size_t n = analysis_.stripped_count(); n > 0) {
+            verdict.reasons.push_back(std::to_string(n) + " untrusted verdict header(s) removed");
+        }
+        add_data_modifications(decided, verdict);
+    }
+    return verdict;
+}
+
+void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) const {
+    // Nothing reaches a mailbox after these: edits would be noise for the MTA.
+    if (verdict.action == Action::Reject || verdict.action == Action::Tempfail ||
+        verdict.action == Action::Discard) {
+        return;
+    }
+    using Kind = Modification::Kind;
+    auto& mods = verdict.modifications;
+
+    // Remove untrusted instances, per name from the highest occurrence down so that the
+    // indices of those still to delete do not move (milter and Stalwart both renumber).
+    std::vector<const HeaderDecision*> strip;
+    for (const auto& d : analysis_.decisions) {
+        if (!d.trusted) strip.push_back(&d);
+    }
+    std::stable_sort(strip.begin(), strip.end(), [](const auto* a, const auto* b) {
+        return a->occurrence > b->occurrence;
+    });
+    for (const auto* d : strip) mods.push_back({Kind::DeleteHeader, d->name, "", d->occurrence});
+
+    if (rule && !rule->subject_tag.empty()) {
+        auto subject = std::find_if(session_.headers.begin(), session_.headers.end(),
+                                    [](const Header& h) { return headers::iequals(h.name, "Subject"); });
+        if (subject == session_.headers.end()) {
+            mods.push_back({Kind::InsertHeader, "Subject", rule->subject_tag, 0});
+        } else {
+            std::string current = headers::unfold(subject->raw_value);
+            if (current.rfind(rule->subject_tag, 0) != 0) {
+                mods.push_back({Kind::ChangeHeader, "Subject", rule->subject_tag + current, 1});
+            }
+        }
+    }
+    if (rule) {
+        for (const auto& [name, value] : rule->add_headers) {
+            mods.push_back({Kind::InsertHeader, name, value, 0});
+        }
+    }
+
+    if (policy_->result_header.enabled) {
+        std::string value = policy_->hostname;
+        value += "; action=" + std::string(action_name(verdict.action));
+        value += "; rule=" + (rule ? rule->name : std::string("none"));
+        value += "; listener=" + (session_.listener.empty() ? "none" : session_.listener);
+        value += "; trusted=" + std::string(analysis_.spam_trusted ? "yes" : "no");
+        if (analysis_.relay) value += "; relay=" + analysis_.relay->name;
+        value += "; spam=" + (analysis_.spam_verdict.empty()
+                                  ? std::string("unknown")
+                                  : lowercase(analysis_.spam_verdict == "spam" ? "yes" : "no"));
+        value += "; score=" + format_score(analysis_.spam_score);
+        value += "; virus=" + std::string(analysis_.virus_found ? "yes" : "no");
+        value += "; stripped=" + std::to_string(analysis_.stripped_count());
+        mods.push_back({Kind::InsertHeader, policy_->result_header.name, value, 0});
+    }
+}
+
+}  // namespace relaytrust

@@ -1,0 +1,63 @@
+// One SMTP connection as the engine sees it. Front ends fill the Session, call the stage
+// methods in SMTP order, and translate the Verdicts they return. A Transaction pins the policy
+// snapshot it was created with, so a reload never changes the rules mid-session.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/verdict_header_trust.h"
+#include "policy/policy.h"
+#include "session.h"
+#include "verdict.h"
+
+namespace relaytrust {
+
+class Transaction {
+public:
+    explicit Transaction(std::shared_ptr<const Policy> policy);
+
+    Session& session() { return session_; }
+    const Session& session() const { return session_; }
+    const Policy& policy() const { return *policy_; }
+    const Listener* listener() const { return listener_; }
+    const TrustedRelay* relay() const { return relay_; }
+
+    // Stage calls. Each never throws: an internal error yields the listener's on_error verdict
+    // with the reason. Connection facts must be in session() before connect().
+    Verdict connect();
+    Verdict ehlo(std::string helo);
+    Verdict mail(std::string sender);
+    Verdict rcpt(std::string recipient);
+    void header(std::string name, std::string raw_value);
+    // Body bytes as they arrive (any chunking); nothing is buffered here.
+    void body(std::string_view chunk);
+    Verdict data();  // end of message
+
+    // Drops per-message state (after data() or on abort); the connection stays.
+    void reset_message();
+
+    // The verdict-header analysis of the last data() call, for logs and `relaytrust test`.
+    const TrustAnalysis& analysis() const { return analysis_; }
+
+    // The verdict a front end uses when it cannot ask the engine at all (e.g. it failed to
+    // parse what the MTA sent).
+    Verdict failure_verdict(std::string reason) const;
+
+    // The engine's view of variables, for expressions (defined in transaction.cpp).
+    class EvalContext;
+
+private:
+    Verdict run_stage(Stage stage);
+    Verdict run_rules(Stage stage);
+    void add_data_modifications(const Rule* rule, Verdict& verdict) const;
+
+    std::shared_ptr<const Policy> policy_;
+    Session session_;
+    const Listener* listener_ = nullptr;
+    const TrustedRelay* relay_ = nullptr;
+    TrustAnalysis analysis_;
+};
+
+}  // namespace relaytrust

@@ -1,0 +1,201 @@
+#include "engine/verdict_header_trust.h"
+
+#include <algorithm>
+#include <map>
+
+#include "headers/received_parser.h"
+
+namespace relaytrust {
+
+using headers::iequals;
+using headers::VerdictHeaderKind;
+
+std::size_t TrustAnalysis::stripped_count() const {
+    return static_cast<std::size_t>(
+        std::count_if(decisions.begin(), decisions.end(), [](const auto& d) { return !d.trusted; }));
+}
+
+const TrustedRelay* find_trusted_relay(const Listener& listener, const Session& session) {
+    for (const auto& relay : listener.relays) {
+        if (relay.network && relay.network->contains(session.remote_ip)) return &relay;
+    }
+    return nullptr;
+}
+
+namespace {
+
+struct LowerLess {
+    bool operator()(const std::string& a, const std::string& b) const {
+        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+            return std::tolower(static_cast<unsigned char>(x)) <
+                   std::tolower(static_cast<unsigned char>(y));
+        });
+    }
+};
+
+VerdictHeaderKind classify(const Policy& policy, std::string_view name) {
+    if (iequals(name, policy.result_header.name)) return VerdictHeaderKind::SpamOther;
+    VerdictHeaderKind kind = headers::classify_verdict_header(name);
+    if (kind != VerdictHeaderKind::None) return kind;
+    for (const auto& extra : policy.extra_verdict_headers) {
+        if (iequals(name, extra)) return VerdictHeaderKind::SpamOther;
+    }
+    return VerdictHeaderKind::None;
+}
+
+bool is_own_hop(const Policy& policy, const Session& session, const Header& received) {
+    auto parsed = headers::parse_received(received.raw_value);
+    if (!parsed.ok || parsed.hop.by_host.empty()) return false;
+    return iequals(parsed.hop.by_host, policy.hostname) ||
+           (!session.mta_hostname.empty() && iequals(parsed.hop.by_host, session.mta_hostname));
+}
+
+// Folds one trusted, parsed header into the combined verdict. Earlier calls win for is_spam
+// (callers pass headers in priority order).
+void merge_spam(TrustAnalysis& out, const headers::SpamVerdict& v, bool& have_verdict,
+                bool& have_score) {
+    if (v.is_spam && !have_verdict) {
+        out.spam_verdict = *v.is_spam ? "spam" : "ham";
+        have_verdict = true;
+    }
+    if (v.score && !have_score) {
+        out.spam_score = *v.score;
+        have_score = true;
+    }
+    if (v.required && out.spam_required == 0) out.spam_required = *v.required;
+    if (out.spam_tests.empty() && !v.tests.empty()) out.spam_tests = v.tests;
+    out.spam_trusted = true;
+}
+
+int spam_priority(VerdictHeaderKind kind) {
+    switch (kind) {
+        case VerdictHeaderKind::SpamStatus:
+            return 0;
+        case VerdictHeaderKind::SpamFlag:
+            return 1;
+        case VerdictHeaderKind::SpamScore:
+            return 2;
+        case VerdictHeaderKind::SpamdResult:
+            return 3;
+        case VerdictHeaderKind::RspamdScore:
+            return 4;
+        case VerdictHeaderKind::SpamLevel:
+            return 5;
+        default:
+            return -1;
+    }
+}
+
+}  // namespace
+
+TrustAnalysis analyse_verdict_headers(const Policy& policy, const TrustedRelay* relay,
+                                      const Session& session) {
+    TrustAnalysis out;
+    out.relay = relay;
+    const auto& hdrs = session.headers;
+
+    // Locate our own Received headers (on top) and the relay's hop just below them.
+    std::size_t region_start = 0;
+    for (std::size_t i = 0; i < hdrs.size(); ++i) {
+        if (!iequals(hdrs[i].name, "Received")) continue;
+        if (is_own_hop(policy, session, hdrs[i])) {
+            ++out.own_received_count;
+            region_start = i + 1;
+            continue;
+        }
+        out.relay_hop_index = i;
+        break;
+    }
+
+    // Every verdict header instance, with its occurrence number among same-named headers.
+    std::map<std::string, int, LowerLess> seen;
+    for (std::size_t i = 0; i < hdrs.size(); ++i) {
+        VerdictHeaderKind kind = classify(policy, hdrs[i].name);
+        if (kind == VerdictHeaderKind::None) continue;
+        HeaderDecision d;
+        d.header_index = i;
+        d.name = hdrs[i].name;
+        d.occurrence = ++seen[hdrs[i].name];
+        d.kind = kind;
+        out.decisions.push_back(std::move(d));
+    }
+
+    // Pick, per header name, the single instance in the trusted position.
+    std::map<std::string, std::size_t, LowerLess> chosen;  // name -> index into decisions
+    if (relay) {
+        for (std::size_t k = 0; k < out.decisions.size(); ++k) {
+            const auto& d = out.decisions[k];
+            if (iequals(d.name, policy.result_header.name)) continue;
+            if (relay->position == VerdictPosition::LastInstance) {
+                chosen[d.name] = k;  // later instances overwrite: the last one stays
+            } else if (out.relay_hop_index && d.header_index >= region_start &&
+                       d.header_index < *out.relay_hop_index) {
+                chosen[d.name] = k;  // the last one above the hop is nearest to it
+            }
+        }
+    }
+
+    for (std::size_t k = 0; k < out.decisions.size(); ++k) {
+        auto& d = out.decisions[k];
+        auto it = chosen.find(d.name);
+        const bool in_position = it != chosen.end() && it->second == k;
+        if (iequals(d.name, policy.result_header.name)) {
+            d.reason = "relaytrust writes its own " + policy.result_header.name +
+                       "; incoming copies are never kept";
+        } else if (!relay) {
+            d.reason = session.listener.empty() || policy.find_listener(session.listener) == nullptr ||
+                               policy.find_listener(session.listener)->relays.empty()
+                           ? "listener '" + session.listener + "' has no trusted relay"
+                           : "client " + session.remote_ip + " is not a trusted relay of listener '" +
+                                 session.listener + "'";
+        } else if (!in_position) {
+            if (relay->position == VerdictPosition::LastInstance) {
+                d.reason = "not the last " + d.name + " in the header block";
+            } else if (!out.relay_hop_index) {
+                d.reason = "no Received header from relay '" + relay->name + "' to anchor trust";
+            } else if (d.header_index > *out.relay_hop_index) {
+                d.reason = "below the relay's Received hop: written before the relay saw it";
+            } else if (d.header_index < region_start) {
+                d.reason = "above our own Received header: not written by the relay";
+            } else {
+                d.reason = "another " + d.name + " stands nearer the relay's hop";
+            }
+        } else if (d.kind == VerdictHeaderKind::SpamOther) {
+            d.trusted = true;
+            d.reason = "written by relay '" + relay->name + "'";
+        } else {
+            auto parsed = headers::parse_verdict_header(d.kind, hdrs[d.header_index].raw_value);
+            if (!parsed.ok) {
+                d.reason = "written by relay '" + relay->name + "' but unparsable: " + parsed.error;
+            } else {
+                d.trusted = true;
+                d.reason = "written by relay '" + relay->name + "'";
+                d.parsed = std::move(parsed.verdict);
+            }
+        }
+    }
+
+    // Combine the trusted headers in priority order: X-Spam-Status's Yes/No outranks flags,
+    // which outrank scores.
+    std::vector<const HeaderDecision*> trusted;
+    for (const auto& d : out.decisions) {
+        if (d.trusted) trusted.push_back(&d);
+    }
+    std::stable_sort(trusted.begin(), trusted.end(), [](const auto* a, const auto* b) {
+        return spam_priority(a->kind) < spam_priority(b->kind);
+    });
+    bool have_verdict = false, have_score = false;
+    for (const auto* d : trusted) {
+        if (d->kind == VerdictHeaderKind::VirusStatus) {
+            if (d->parsed.virus_found.value_or(false)) {
+                out.virus_found = true;
+                if (out.virus_name.empty()) out.virus_name = d->parsed.virus_name;
+            }
+        } else if (spam_priority(d->kind) >= 0) {
+            merge_spam(out, d->parsed, have_verdict, have_score);
+        }
+    }
+    return out;
+}
+
+}  // namespace relaytrust
