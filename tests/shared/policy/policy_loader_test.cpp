@@ -85,9 +85,9 @@ TEST_CASE("policy: expression errors point inside the string") {
     "rules": [{"name": "r", "stage": "data", "if": "spam_score >= nosuchvar", "action": "reject"}]
 })";
     std::string e = errors_of(text);
-    // "if": "spam_score >= nosuchvar" -- the string starts at column 48 of line 3; the
-    // unknown name is 14 characters into it, after the opening quote.
-    CHECK_MESSAGE(e.find("p.jsonc:3:63: rule 'r'.if: ") == 0, e);
+    // The string's opening quote is at column 52 of line 3; the unknown name starts 14
+    // characters after it, at column 67.
+    CHECK_MESSAGE(e.find("p.jsonc:3:67: rule 'r'.if: ") == 0, e);
     CHECK(e.find("nosuchvar") != std::string::npos);
 }
 
