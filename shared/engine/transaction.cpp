@@ -138,6 +138,12 @@ private:
 
 Transaction::Transaction(std::shared_ptr<const Policy> policy) : policy_(std::move(policy)) {}
 
+const std::string& Transaction::our_hostname() const {
+    if (!policy_->hostname.empty()) return policy_->hostname;
+    if (!session_.mta_hostname.empty()) return session_.mta_hostname;
+    return policy_->system_hostname;
+}
+
 Verdict Transaction::failure_verdict(std::string reason) const {
     Verdict v;
     const FailureMode mode = listener_ ? listener_->on_error : FailureMode{};
@@ -168,7 +174,10 @@ Verdict Transaction::ehlo(std::string helo) {
 }
 
 Verdict Transaction::mail(std::string sender) {
+    // The queue id may come with MAIL (Sendmail) and belongs to this message: keep it.
+    std::string queue_id = std::move(session_.queue_id);
     reset_message();
+    session_.queue_id = std::move(queue_id);
     session_.mail_from = std::move(sender);
     return run_stage(Stage::Mail);
 }
@@ -284,7 +293,7 @@ void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) con
     }
 
     if (policy_->result_header.enabled) {
-        std::string value = policy_->hostname;
+        std::string value = our_hostname();
         value += "; action=" + std::string(action_name(verdict.action));
         value += "; rule=" + (rule ? rule->name : std::string("none"));
         value += "; listener=" + (session_.listener.empty() ? "none" : session_.listener);

@@ -45,6 +45,10 @@ public:
     // parse what the MTA sent).
     Verdict failure_verdict(std::string reason) const;
 
+    // Our own name: the policy's "hostname", else the MTA's own name (milter macro j,
+    // Stalwart server.name), else the machine's host name.
+    const std::string& our_hostname() const;
+
     // The engine's view of variables, for expressions (defined in transaction.cpp).
     class EvalContext;
 

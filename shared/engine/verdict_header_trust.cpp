@@ -46,8 +46,11 @@ VerdictHeaderKind classify(const Policy& policy, std::string_view name) {
 bool is_own_hop(const Policy& policy, const Session& session, const Header& received) {
     auto parsed = headers::parse_received(received.raw_value);
     if (!parsed.ok || parsed.hop.by_host.empty()) return false;
-    return iequals(parsed.hop.by_host, policy.hostname) ||
-           (!session.mta_hostname.empty() && iequals(parsed.hop.by_host, session.mta_hostname));
+    const std::string& by = parsed.hop.by_host;
+    return (!policy.hostname.empty() && iequals(by, policy.hostname)) ||
+           (!session.mta_hostname.empty() && iequals(by, session.mta_hostname)) ||
+           (policy.hostname.empty() && session.mta_hostname.empty() &&
+            iequals(by, policy.system_hostname));
 }
 
 // Folds one trusted, parsed header into the combined verdict. Earlier calls win for is_spam

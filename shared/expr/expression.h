@@ -27,7 +27,7 @@ using VariableId = std::uint16_t;
 // A runtime value. Strings a context hands out are borrowed (string_view) so that evaluation
 // does not copy session data; values computed during evaluation own their text.
 class Value {
-public:
+  public:
     using List = std::vector<Value>;
     using Storage = std::variant<std::monostate, bool, std::int64_t, double, std::string_view,
                                  std::string, std::shared_ptr<const List>>;
@@ -68,19 +68,19 @@ public:
     // as numbers compare as numbers when compared with a number.
     bool to_bool() const;
     std::string_view as_string_view() const;  // "" for non-strings
-    std::string to_string() const;             // any value rendered as text
-    std::optional<double> to_number() const;   // numbers, numeric strings, bools
-    const List* as_list() const;               // nullptr for non-lists
+    std::string to_string() const;            // any value rendered as text
+    std::optional<double> to_number() const;  // numbers, numeric strings, bools
+    const List* as_list() const;              // nullptr for non-lists
 
     const Storage& storage() const { return v_; }
 
-private:
+  private:
     Storage v_;
 };
 
 // What the expression can see at run time. Implemented by the engine over a Session.
 class Context {
-public:
+  public:
     virtual ~Context() = default;
     virtual Value variable(VariableId id) const = 0;
     // First instance of a header, unfolded and trimmed; nullopt when absent.
@@ -103,7 +103,7 @@ struct CompileError {
 class Node;  // implementation detail (compiled tree)
 
 class Expression {
-public:
+  public:
     Expression();
     ~Expression();
     Expression(Expression&&) noexcept;
@@ -117,13 +117,21 @@ public:
     // A constant expression (used for plain JSON values such as numbers in the policy).
     static Expression constant(Value value);
 
+    // The result may borrow text from `context` (variables are handed out as views), which must
+    // outlive its use; it never points into this Expression. An empty (default) Expression
+    // evaluates to the empty value.
     Value evaluate(const Context& context) const;
     bool evaluate_bool(const Context& context) const { return evaluate(context).to_bool(); }
     const std::string& source() const { return source_; }
 
-private:
+  private:
     std::unique_ptr<const Node> root_;
     std::string source_;
+    bool uses_captures_ = false;  // reads $N, so matches() must record its groups
+    // The string literals' storage, sorted by address: evaluation hands out views of literals,
+    // and evaluate() copies a result that points into one (see detach()).
+    std::vector<std::string_view> literals_;
+    Value detach(Value value) const;
 };
 
 }  // namespace relaytrust::expr

@@ -87,7 +87,8 @@ struct ResultHeaderConfig {
 
 struct Policy {
     std::string source;     // file path, or "<embedded default policy>"
-    std::string hostname;   // our own name: authserv-id, own Received detection
+    std::string hostname;   // our own name as configured; "" = the MTA's name (see Transaction)
+    std::string system_hostname;  // the machine's name, the last fallback
     std::map<std::string, net::NetworkSet, std::less<>> networks;
     std::map<std::string, expr::Value, std::less<>> constants;  // usable as variables
     std::vector<Listener> listeners;  // in file order; identify_listener tries them in order

@@ -164,7 +164,7 @@ private:
         check_keys(root, "policy",
                    {"hostname", "networks", "constants", "listeners", "rules", "result_header",
                     "extra_verdict_headers"});
-        policy.hostname = system_hostname();
+        policy.system_hostname = system_hostname();
         if (root.isMember("hostname")) {
             if (auto h = get_string(root["hostname"], "hostname"); h && !h->empty()) {
                 policy.hostname = *h;

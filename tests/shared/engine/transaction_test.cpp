@@ -125,8 +125,8 @@ TEST_CASE("engine: the body streams through without being kept") {
 }
 
 TEST_CASE("engine: failure verdicts follow the listener's on_error (open or closed)") {
-    auto p = policy_of(R"({"listeners": [{"name": "mx", "match": {"default": true},
-        "on_error": {"action": "accept"}}]})");
+    auto p = policy_of(R"P({"listeners": [{"name": "mx", "match": {"default": true},
+        "on_error": {"action": "accept"}}]})P");
     Transaction t(p);
     t.session().remote_ip = "192.0.2.1";
     t.connect();
@@ -135,9 +135,9 @@ TEST_CASE("engine: failure verdicts follow the listener's on_error (open or clos
     CHECK(v.rule == "on_error");
     CHECK(v.reasons.front() == "could not parse the message");
 
-    auto closed = policy_of(R"({"listeners": [{"name": "mx", "match": {"default": true},
+    auto closed = policy_of(R"P({"listeners": [{"name": "mx", "match": {"default": true},
         "on_error": {"action": "tempfail", "reply": {"code": 421, "enhanced": "4.3.2",
-                                                     "text": "Policy unavailable"}}}]})");
+                                                     "text": "Policy unavailable"}}}]})P");
     Transaction t2(closed);
     t2.session().remote_ip = "192.0.2.1";
     t2.connect();
@@ -147,9 +147,9 @@ TEST_CASE("engine: failure verdicts follow the listener's on_error (open or clos
 }
 
 TEST_CASE("engine: rcpt-stage rejects leave the recipient out of the message") {
-    auto p = policy_of(R"({"listeners": [{"name": "mx", "match": {"default": true}}],
+    auto p = policy_of(R"P({"listeners": [{"name": "mx", "match": {"default": true}}],
         "rules": [{"name": "no-root", "stage": "rcpt", "if": "starts_with(rcpt, 'root@')",
-                   "action": "reject"}]})");
+                   "action": "reject"}]})P");
     Transaction t(p);
     t.session().remote_ip = "192.0.2.1";
     t.connect();
@@ -160,8 +160,8 @@ TEST_CASE("engine: rcpt-stage rejects leave the recipient out of the message") {
 }
 
 TEST_CASE("engine: a policy snapshot stays pinned while a new one is loaded") {
-    auto old_policy = policy_of(R"({"listeners": [{"name": "mx", "match": {"default": true}}],
-        "rules": [{"name": "old", "stage": "data", "action": "quarantine"}]})");
+    auto old_policy = policy_of(R"P({"listeners": [{"name": "mx", "match": {"default": true}}],
+        "rules": [{"name": "old", "stage": "data", "action": "quarantine"}]})P");
     Transaction t(old_policy);
     t.session().remote_ip = "192.0.2.1";
     t.connect();
@@ -174,11 +174,11 @@ TEST_CASE("engine: a policy snapshot stays pinned while a new one is loaded") {
 }
 
 TEST_CASE("engine: variables seen by expressions") {
-    auto p = policy_of(R"({
+    auto p = policy_of(R"P({
         "constants": {"limit": 2},
         "listeners": [{"name": "mx", "match": {"default": true}}],
         "rules": [{"name": "all", "stage": "data", "action": "quarantine",
-            "if": "listener == 'mx' && remote_ip == '192.0.2.1' && remote_port == 2525 && local_port == 25 && helo_domain == 'h.example' && sender == 'a@example.org' && sender_domain == 'example.org' && rcpt == 'c@other.example' && rcpt_domain == 'other.example' && contains(recipients, 'b@example.com') && authenticated_as == 'alice' && is_tls && protocol == 'smtp' && stage == 'data' && header('Subject') == 'Hello world' && body_size == 5 && limit == 2 && !spam_trusted && relay == ''"}]})");
+            "if": "listener == 'mx' && remote_ip == '192.0.2.1' && remote_port == 2525 && local_port == 25 && helo_domain == 'h.example' && sender == 'a@example.org' && sender_domain == 'example.org' && rcpt == 'c@other.example' && rcpt_domain == 'other.example' && contains(recipients, 'b@example.com') && authenticated_as == 'alice' && is_tls && protocol == 'smtp' && stage == 'data' && header('Subject') == 'Hello world' && body_size == 5 && limit == 2 && !spam_trusted && relay == ''"}]})P");
     Transaction t(p);
     Session& s = t.session();
     s.remote_ip = "192.0.2.1";

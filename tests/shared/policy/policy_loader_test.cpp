@@ -43,7 +43,8 @@ TEST_CASE("policy: the embedded default policy loads and has the documented topo
     CHECK(p.uses_stage(Stage::Connect));
     CHECK(p.uses_stage(Stage::Data));
     CHECK_FALSE(p.uses_stage(Stage::Rcpt));
-    CHECK(!p.hostname.empty());
+    CHECK(p.hostname.empty());  // the default takes the MTA's name at run time
+    CHECK(!p.system_hostname.empty());
 }
 
 TEST_CASE("policy: comments are allowed and the minimal policy loads") {

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Runs one miltertest Lua script against relaytrust-milter on a private unix socket (unix, not
+# inet: miltertest writes each macro packet and command separately, which costs ~40 ms per
+# step on TCP) with tests/milter/miltertest/policy.jsonc.
+#
+# usage: miltertest_test.sh SCRIPT.lua MILTER_BINARY SOURCE_DIR
+set -euo pipefail
+
+SCRIPT=$1
+RT_MILTER=$2
+RT_SOURCE_DIR=$3
+RT_BASE_PORT=0  # no TCP ports here
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+rt_require miltertest
+
+SOCK=$T/run/milter.sock
+"$RT_MILTER" --foreground --log stderr --verbose --socket "unix:$SOCK" --socket-mode 0600 \
+    --policy "$HERE/miltertest/policy.jsonc" >"$T/log/milter.log" 2>&1 &
+RT_MILTER_PID=$!
+RT_PIDS+=("$RT_MILTER_PID")
+for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
+[ -S "$SOCK" ] || { echo "FATAL: the milter did not create $SOCK" >&2; exit 1; }
+
+if miltertest -D "sock=unix:$SOCK" -D "dir=$HERE/miltertest" -s "$SCRIPT" >"$T/log/miltertest.log" 2>&1; then
+    rt_pass "$(basename "$SCRIPT"): $(tail -1 "$T/log/miltertest.log")"
+else
+    rt_fail "$(basename "$SCRIPT"): $(tail -1 "$T/log/miltertest.log")"
+fi
+rt_check "the milter is still running" rt_alive "$RT_MILTER_PID"
+rt_check "no errors or warnings in the milter log" bash -c "! grep -Eq '(error|warning): ' '$T/log/milter.log'"
+rt_finish
