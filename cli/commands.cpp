@@ -4,7 +4,10 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <sstream>
 
+#include "dns/zone_resolver.h"
+#include "dns/zone_yaml.h"
 #include "engine/transaction.h"
 #include "headers/verdict_header_parser.h"
 #include "message_file.h"
@@ -52,6 +55,11 @@ std::string usage_text() {
       --tls VERSION         TLS version, e.g. TLSv1.3 (default: no TLS)
       --from ADDR           MAIL FROM (default: the null sender)
       --rcpt ADDR           RCPT TO (repeatable; default: postmaster@localhost)
+      --dns HOST:PORT       DNS server for SPF/DKIM/DMARC (default: the policy's, else
+                            /etc/resolv.conf)
+      --dns-zone FILE.yml   answer DNS from a YAML zone file instead (offline dry runs;
+                            format: docs/auth.md)
+      --no-auth             skip SPF/DKIM/DMARC
       --output FILE         write only the resulting message to FILE (not written when
                             the message is rejected, tempfailed or discarded)
   relaytrust default-policy
@@ -95,12 +103,43 @@ void print_verdict(std::ostream& out, Stage stage, const std::string& detail, co
     out << label << action_name(v.action) << describe_reply(v);
     if (!detail.empty()) out << "  [" << detail << "]";
     out << "\n";
-    for (const auto& reason : v.reasons) out << "         - " << reason << "\n";
+    for (const auto& reason : v.reasons)
+        out << "         - " << reason << "\n";
 }
 
-bool stops_session(Action a) { return a != Action::Accept; }
+bool stops_session(Action a) {
+    return a != Action::Accept;
+}
 
 }  // namespace
+
+std::shared_ptr<AuthServices> make_auth_services(const Policy& policy,
+                                                 const std::string& dns_server,
+                                                 const std::string& zone_file, std::string& error) {
+    if (zone_file.empty()) {
+        auto services = AuthServices::create(policy.auth, dns_server, &error);
+        if (!services) error = "cannot start the DNS resolver: " + error;
+        return services;
+    }
+    std::ifstream in(zone_file, std::ios::binary);
+    if (!in) {
+        error = "cannot read DNS zone file " + zone_file;
+        return nullptr;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto stream = dns::yaml::parse_stream(text.str());
+    if (!stream.ok() || stream.documents.empty()) {
+        error = zone_file + ": " + (stream.ok() ? "empty" : stream.error);
+        return nullptr;
+    }
+    auto zone = std::make_shared<dns::ZoneResolver>();
+    if (std::string e = zone->load_openspf_zonedata(stream.documents.front()); !e.empty()) {
+        error = zone_file + ": " + e;
+        return nullptr;
+    }
+    return std::make_shared<AuthServices>(std::move(zone), policy.auth);
+}
 
 int run_check(const Args& args, std::ostream& out, std::ostream& err) {
     if (args.size() > 1) {
@@ -111,7 +150,8 @@ int run_check(const Args& args, std::ostream& out, std::ostream& err) {
     auto policy = load_or_report(path, err);
     if (!policy) return kExitPolicyError;
     std::size_t rules = 0;
-    for (const auto& stage_rules : policy->rules_by_stage) rules += stage_rules.size();
+    for (const auto& stage_rules : policy->rules_by_stage)
+        rules += stage_rules.size();
     out << "OK: " << policy->source << " (" << policy->listeners.size() << " listeners, "
         << policy->networks.size() << " network sets, " << rules << " rules)\n";
     return kExitAccept;
@@ -130,7 +170,8 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
     std::string policy_path, output_path, message_path;
     std::vector<std::string> rcpts;
     Session facts;
-    std::string helo, from;
+    std::string helo, from, dns_server, dns_zone;
+    bool no_auth = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&]() -> std::optional<std::string> {
@@ -141,6 +182,10 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
             return args[++i];
         };
         std::optional<std::string> v;
+        if (a == "--no-auth") {
+            no_auth = true;
+            continue;
+        }
         if (a.rfind("--", 0) == 0 && a != "--") {
             if (!(v = value())) return kExitUsage;
         }
@@ -180,6 +225,10 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
             from = *v;
         } else if (a == "--rcpt") {
             rcpts.push_back(*v);
+        } else if (a == "--dns") {
+            dns_server = *v;
+        } else if (a == "--dns-zone") {
+            dns_zone = *v;
         } else if (a == "--output") {
             output_path = *v;
         } else if (v) {
@@ -207,7 +256,8 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
     if (!facts.listener.empty() && !policy->find_listener(facts.listener)) {
         err << "relaytrust test: the policy has no listener named '" << facts.listener
             << "' (it has:";
-        for (const auto& l : policy->listeners) err << " " << l.name;
+        for (const auto& l : policy->listeners)
+            err << " " << l.name;
         err << ")\n";
         return kExitUsage;
     }
@@ -217,7 +267,16 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
         return kExitInputError;
     }
 
-    Transaction t(policy);
+    std::shared_ptr<AuthServices> auth;
+    if (!no_auth) {
+        std::string error;
+        auth = make_auth_services(*policy, dns_server, dns_zone, error);
+        if (!auth) {
+            err << "relaytrust test: " << error << "\n";
+            return kExitInputError;
+        }
+    }
+    Transaction t(policy, auth);
     t.session() = facts;
     out << "policy:  " << policy->source << "\n";
     Verdict v = t.connect();
@@ -252,20 +311,32 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
                 : Verdict{};
     }
     if (!stops_session(v.action)) {
-        for (const auto& h : message.headers()) t.header(h.name, h.raw_value);
+        for (const auto& h : message.headers())
+            t.header(h.name, h.raw_value);
         message.stream_body([&](std::string_view chunk) { t.body(chunk); });
         v = t.data();
         print_verdict(out, Stage::Data, "", v);
         const TrustAnalysis& a = t.analysis();
         const auto& hs = t.session().headers;
         if (a.relay_hop_index) {
-            out << "         relay hop: header #" << (*a.relay_hop_index + 1) << " Received:"
-                << headers::unfold(hs[*a.relay_hop_index].raw_value).substr(0, 70) << "\n";
+            out << "         relay hop: header #" << (*a.relay_hop_index + 1)
+                << " Received:" << headers::unfold(hs[*a.relay_hop_index].raw_value).substr(0, 70)
+                << "\n";
         }
         for (const auto& d : a.decisions) {
             out << "         header #" << (d.header_index + 1) << " " << d.name << " ("
-                << d.occurrence << ") " << (d.trusted ? "TRUSTED" : "REMOVED") << ": "
-                << d.reason << "\n";
+                << d.occurrence << ") " << (d.trusted ? "TRUSTED" : "REMOVED") << ": " << d.reason
+                << "\n";
+        }
+        const AuthOutcome& ao = t.auth_outcome();
+        if (ao.source != "none" && !ao.source.empty()) {
+            out << "         auth: spf=" << ao.spf_result << " (" << auth_mode_name(ao.spf_mode)
+                << (ao.origin_ip.empty() ? "" : ", ip " + ao.origin_ip)
+                << ") dkim=" << ao.dkim_result << " (" << auth_mode_name(ao.dkim_mode)
+                << ") dmarc=" << ao.dmarc_result << " (" << auth_mode_name(ao.dmarc_mode)
+                << ", policy " << ao.dmarc_policy << ")";
+            if (!ao.origin_note.empty()) out << " [" << ao.origin_note << "]";
+            out << "\n";
         }
         for (const auto& m : v.modifications) {
             out << "         edit: " << modification_kind_name(m.kind);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/sender_auth.h"
 #include "verdict.h"
 
 namespace relaytrust::cli {
@@ -21,6 +22,12 @@ inline constexpr int kExitDiscard = 12;
 inline constexpr int kExitQuarantine = 13;
 
 int exit_code_for(Action action);
+
+// The resolver for SPF/DKIM/DMARC: a YAML zone file (offline, tests), else unbound with
+// `dns_server` ("HOST:PORT") or the policy's / the system's servers. nullptr + error on failure.
+std::shared_ptr<AuthServices> make_auth_services(const Policy& policy,
+                                                 const std::string& dns_server,
+                                                 const std::string& zone_file, std::string& error);
 
 using Args = std::vector<std::string>;
 

@@ -56,7 +56,8 @@ MessageFile::MessageFile(const std::string& path) : in_(path, std::ios::binary) 
             break;
         }
         std::string name = line.substr(0, colon);
-        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
+            name.pop_back();
         headers_.push_back({std::move(name), line.substr(colon + 1)});
     }
 }
@@ -86,15 +87,17 @@ void apply_modifications(const std::vector<Modification>& mods, EditedMessage& m
         }
         return hs.end();
     };
-    auto raw = [&](const Modification& m) { return make_raw_value(m.name, m.value, message.line_end); };
+    auto raw = [&](const Modification& m) {
+        return make_raw_value(m.name, m.value, message.line_end);
+    };
     for (const auto& m : mods) {
         switch (m.kind) {
             case Kind::AddHeader:
                 hs.push_back({m.name, raw(m)});
                 break;
             case Kind::InsertHeader:
-                hs.insert(hs.begin() + std::min<std::size_t>(static_cast<std::size_t>(m.index),
-                                                             hs.size()),
+                hs.insert(hs.begin() +
+                              std::min<std::size_t>(static_cast<std::size_t>(m.index), hs.size()),
                           {m.name, raw(m)});
                 break;
             case Kind::ChangeHeader:

@@ -15,7 +15,7 @@
 namespace relaytrust::cli {
 
 class MessageFile {
-public:
+  public:
     // Opens and reads the header block. On failure error() says why.
     explicit MessageFile(const std::string& path);
 
@@ -30,7 +30,7 @@ public:
     bool stream_body(const std::function<void(std::string_view)>& sink,
                      std::size_t chunk_size = 64 * 1024);
 
-private:
+  private:
     std::ifstream in_;
     std::string error_;
     std::vector<Header> headers_;

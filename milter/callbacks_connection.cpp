@@ -46,7 +46,8 @@ std::string hex(unsigned long value) {
 Connection& connection_for(SMFICTX* ctx) {
     if (Connection* existing = connection_of(ctx)) return *existing;
     // No negotiation before this connect (SMFIC_QUIT_NC reuse): reply at every stage.
-    auto connection = std::make_unique<Connection>(policy_holder().current());
+    auto connection =
+        std::make_unique<Connection>(policy_holder().current(), policy_holder().auth());
     smfi_setpriv(ctx, connection.get());
     return *connection.release();
 }
@@ -94,7 +95,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long offered_actions, unsigned long
         }
 
         delete connection_of(ctx);  // defensive: a second negotiation on one context
-        auto connection = std::make_unique<Connection>(std::move(policy));
+        auto connection = std::make_unique<Connection>(std::move(policy), policy_holder().auth());
         connection->negotiated = true;
         connection->actions = *actions;
         connection->protocol = *steps;

@@ -13,7 +13,8 @@
 namespace relaytrust::milter {
 
 struct Connection {
-    explicit Connection(std::shared_ptr<const Policy> policy) : transaction(std::move(policy)) {}
+    Connection(std::shared_ptr<const Policy> policy, std::shared_ptr<AuthServices> auth)
+        : transaction(std::move(policy), std::move(auth)) {}
 
     Transaction transaction;
 

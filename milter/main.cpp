@@ -103,6 +103,11 @@ int main(int argc, char** argv) {
         return fail(EX_CANTCREAT, error);
     }
     if (user && !drop_privileges(*user, error)) return fail(EX_NOPERM, error);
+    if (!options.no_auth) {
+        auto auth = relaytrust::AuthServices::create(loaded.policy->auth, options.dns, &error);
+        if (!auth) return fail(EX_UNAVAILABLE, "cannot start the DNS resolver: " + error);
+        policy.set_auth(std::move(auth));
+    }
 
     log_info("listening on " + options.socket + "; policy " + describe_policy(*loaded.policy));
     int result = MI_FAILURE;

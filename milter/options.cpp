@@ -107,6 +107,9 @@ std::string usage_text() {
         "  --timeout SECONDS    MTA read/write timeout (default: libmilter's 7210)\n"
         "  --verbose            also log macros and headers of every connection\n"
         "  --no-tcp-nodelay     leave libmilter's TCP socket as shipped (for benchmarks)\n"
+        "  --dns HOST:PORT      DNS server for SPF/DKIM/DMARC (default: the policy's, else\n"
+        "                       /etc/resolv.conf)\n"
+        "  --no-auth            skip SPF/DKIM/DMARC whatever the policy says\n"
         "  --check              load the policy, report errors as file:line:col, and exit\n"
         "  --help, --version\n"
         "Signals: SIGHUP reloads the policy (a broken file keeps the old one); SIGTERM stops.\n";
@@ -191,6 +194,11 @@ ParseResult parse_options(int argc, char** argv) {
             options.verbose = true;
         } else if (arg == "--no-tcp-nodelay") {
             options.tcp_nodelay = false;
+        } else if (arg == "--dns") {
+            if (!take_value()) return result;
+            options.dns = value;
+        } else if (arg == "--no-auth") {
+            options.no_auth = true;
         } else if (arg == "--check") {
             options.check = true;
         } else {

@@ -23,6 +23,8 @@ struct Options {
     std::optional<LogTarget> log;  // unset: stderr in the foreground, syslog as a daemon
     mode_t socket_mode = 0660;     // unix sockets only
     bool check = false;            // validate the policy and exit
+    std::string dns;               // --dns HOST:PORT for SPF/DKIM/DMARC; "" = policy/resolv.conf
+    bool no_auth = false;          // --no-auth: skip SPF/DKIM/DMARC
     bool verbose = false;          // also log macros and headers per connection
     int timeout_seconds = 0;       // smfi_settimeout; 0 = libmilter's default (7210 s)
     bool tcp_nodelay = true;       // --no-tcp-nodelay: libmilter as shipped (benchmarks only)

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/sender_auth.h"
 #include "policy/policy.h"
 #include "policy/policy_loader.h"
 
@@ -21,11 +22,17 @@ class PolicyHolder {
     PolicyLoadResult load();
 
     std::shared_ptr<const Policy> current() const { return policy_.load(); }
+
+    // DNS resolver and SPF workers for sender authentication, created once after start-up
+    // (after daemonizing: its threads would not survive the fork). Null: no SPF/DKIM/DMARC.
+    void set_auth(std::shared_ptr<AuthServices> auth) { auth_.store(std::move(auth)); }
+    std::shared_ptr<AuthServices> auth() const { return auth_.load(); }
     const std::string& path() const { return path_; }
 
   private:
     std::string path_;
     std::atomic<std::shared_ptr<const Policy>> policy_;
+    std::atomic<std::shared_ptr<AuthServices>> auth_;
 };
 
 // One line describing a loaded policy, for logs and --check.

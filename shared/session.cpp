@@ -9,7 +9,9 @@ constexpr std::array<std::string_view, kStageCount> kStageNames = {"connect", "e
                                                                    "rcpt", "data"};
 }  // namespace
 
-std::string_view stage_name(Stage stage) { return kStageNames[static_cast<std::size_t>(stage)]; }
+std::string_view stage_name(Stage stage) {
+    return kStageNames[static_cast<std::size_t>(stage)];
+}
 
 bool parse_stage(std::string_view text, Stage& out) {
     for (std::size_t i = 0; i < kStageNames.size(); ++i) {

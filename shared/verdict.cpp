@@ -6,8 +6,8 @@
 namespace relaytrust {
 
 namespace {
-constexpr std::array<std::string_view, kActionCount> kActionNames = {
-    "accept", "reject", "tempfail", "discard", "quarantine"};
+constexpr std::array<std::string_view, kActionCount> kActionNames = {"accept", "reject", "tempfail",
+                                                                     "discard", "quarantine"};
 }  // namespace
 
 std::string_view action_name(Action action) {

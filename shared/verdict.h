@@ -19,9 +19,9 @@ std::string_view action_name(Action action);
 bool parse_action(std::string_view text, Action& out);
 
 struct SmtpReply {
-    int code = 0;               // 3 digits: 4xx for tempfail, 5xx for reject
-    std::string enhanced;       // RFC 3463 "x.y.z", first digit matching code; may be empty
-    std::string text;           // one line, no CR/LF
+    int code = 0;          // 3 digits: 4xx for tempfail, 5xx for reject
+    std::string enhanced;  // RFC 3463 "x.y.z", first digit matching code; may be empty
+    std::string text;      // one line, no CR/LF
     bool operator==(const SmtpReply&) const = default;
 };
 

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "engine/variables.h"
+#include "headers/authentication_results.h"
 #include "headers/verdict_header_parser.h"
 
 namespace relaytrust {
@@ -31,7 +32,7 @@ std::string lowercase(std::string_view s) {
 
 // Reads variables straight from the session and the analysis: no copies of session strings.
 class Transaction::EvalContext final : public expr::Context {
-public:
+  public:
     EvalContext(const Transaction& t, Stage stage) : t_(t), stage_(stage) {}
 
     expr::Value variable(expr::VariableId id) const override {
@@ -74,7 +75,8 @@ public:
             case Variable::Recipients: {
                 expr::Value::List list;
                 list.reserve(s.recipients.size());
-                for (const auto& r : s.recipients) list.push_back(expr::Value::borrowed(r));
+                for (const auto& r : s.recipients)
+                    list.push_back(expr::Value::borrowed(r));
                 return expr::Value::list(std::move(list));
             }
             case Variable::Stage:
@@ -99,7 +101,8 @@ public:
                 return expr::Value(a.spam_required);
             case Variable::SpamTests: {
                 expr::Value::List list;
-                for (const auto& test : a.spam_tests) list.push_back(expr::Value::borrowed(test));
+                for (const auto& test : a.spam_tests)
+                    list.push_back(expr::Value::borrowed(test));
                 return expr::Value::list(std::move(list));
             }
             case Variable::VirusFound:
@@ -110,6 +113,31 @@ public:
                 return expr::Value(static_cast<std::int64_t>(a.stripped_count()));
             case Variable::BodySize:
                 return expr::Value(static_cast<std::int64_t>(s.body_size));
+            case Variable::SpfResult:
+                return expr::Value::borrowed(t_.auth_outcome().spf_result);
+            case Variable::SpfDomain:
+                return expr::Value::borrowed(t_.auth_outcome().spf_domain);
+            case Variable::DkimResult:
+                return expr::Value::borrowed(t_.auth_outcome().dkim_result);
+            case Variable::DkimDomains: {
+                expr::Value::List list;
+                for (const auto& d : t_.auth_outcome().dkim_pass_domains) {
+                    list.push_back(expr::Value::borrowed(d));
+                }
+                return expr::Value::list(std::move(list));
+            }
+            case Variable::DmarcResult:
+                return expr::Value::borrowed(t_.auth_outcome().dmarc_result);
+            case Variable::DmarcPolicy:
+                return expr::Value::borrowed(t_.auth_outcome().dmarc_policy);
+            case Variable::DmarcFrom:
+                return expr::Value::borrowed(t_.auth_outcome().dmarc_from);
+            case Variable::OriginIp:
+                return expr::Value::borrowed(t_.auth_outcome().origin_ip);
+            case Variable::OriginHelo:
+                return expr::Value::borrowed(t_.auth_outcome().origin_helo);
+            case Variable::AuthSource:
+                return expr::Value::borrowed(t_.auth_outcome().source);
             case Variable::Count_:
                 break;
         }
@@ -129,14 +157,40 @@ public:
         return std::nullopt;
     }
 
-private:
+  private:
     const Transaction& t_;
     Stage stage_;
     // Unfolded values of headers asked for; a deque-like list keeps views stable.
     mutable std::vector<std::pair<std::string, std::string>> unfolded_;
 };
 
-Transaction::Transaction(std::shared_ptr<const Policy> policy) : policy_(std::move(policy)) {}
+Transaction::Transaction(std::shared_ptr<const Policy> policy, std::shared_ptr<AuthServices> auth)
+    : policy_(std::move(policy)), auth_services_(std::move(auth)) {}
+
+Transaction::~Transaction() = default;
+
+const AuthOutcome& Transaction::auth_outcome() const {
+    static const AuthOutcome kNone;
+    return auth_ ? auth_->outcome() : kNone;
+}
+
+const std::string& Transaction::authserv_id() const {
+    return policy_->auth.authserv_id.empty() ? our_hostname() : policy_->auth.authserv_id;
+}
+
+void Transaction::start_authentication() {
+    EvalContext context(*this, Stage::Mail);
+    auto mode_of = [&](const PolicyExpression& e) {
+        AuthMode mode = AuthMode::Disable;
+        parse_auth_mode(e.evaluate(context).to_string(), mode);
+        return mode;
+    };
+    auth_ = std::make_unique<MessageAuthentication>(auth_services_, policy_->auth);
+    auth_->set_modes(mode_of(policy_->auth.spf_verify), mode_of(policy_->auth.dkim_verify),
+                     mode_of(policy_->auth.dmarc_verify), relay_ != nullptr,
+                     relay_ ? relay_->name : "");
+    auth_->on_mail(session_, our_hostname());
+}
 
 const std::string& Transaction::our_hostname() const {
     if (!policy_->hostname.empty()) return policy_->hostname;
@@ -179,6 +233,11 @@ Verdict Transaction::mail(std::string sender) {
     reset_message();
     session_.queue_id = std::move(queue_id);
     session_.mail_from = std::move(sender);
+    try {
+        start_authentication();
+    } catch (const std::exception& e) {
+        return failure_verdict(std::string("engine error starting authentication: ") + e.what());
+    }
     return run_stage(Stage::Mail);
 }
 
@@ -192,13 +251,25 @@ Verdict Transaction::rcpt(std::string recipient) {
 
 void Transaction::header(std::string name, std::string raw_value) {
     session_.headers.push_back({std::move(name), std::move(raw_value)});
+    if (!auth_) return;
+    const Header& h = session_.headers.back();
+    bool own = false;
+    if (headers::iequals(h.name, "Received")) {
+        own = !non_own_received_seen_ && is_own_received(*policy_, session_, h);
+        if (!own) non_own_received_seen_ = true;
+    }
+    auth_->on_header(session_, h, own, our_hostname());
 }
 
-void Transaction::body(std::string_view chunk) { session_.body_size += chunk.size(); }
+void Transaction::body(std::string_view chunk) {
+    session_.body_size += chunk.size();
+    if (auth_) auth_->on_body(chunk);
+}
 
 Verdict Transaction::data() {
     try {
         analysis_ = analyse_verdict_headers(*policy_, relay_, session_);
+        if (auth_) auth_->finish(session_);
     } catch (const std::exception& e) {
         return failure_verdict(std::string("engine error analysing headers: ") + e.what());
     }
@@ -208,6 +279,8 @@ Verdict Transaction::data() {
 void Transaction::reset_message() {
     session_.reset_message();
     analysis_ = TrustAnalysis{};
+    auth_.reset();
+    non_own_received_seen_ = false;
 }
 
 Verdict Transaction::run_stage(Stage stage) {
@@ -236,22 +309,81 @@ Verdict Transaction::run_rules(Stage stage) {
     if (!decided) verdict.reasons.push_back("no rule matched");
     if (stage == Stage::Data) {
         if (analysis_.spam_trusted) {
-            verdict.reasons.push_back("trusted verdict from relay '" + analysis_.relay->name +
-                                      "': " + (analysis_.spam_verdict.empty() ? "unknown"
-                                                                              : analysis_.spam_verdict) +
-                                      ", score " + format_score(analysis_.spam_score));
+            verdict.reasons.push_back(
+                "trusted verdict from relay '" + analysis_.relay->name +
+                "': " + (analysis_.spam_verdict.empty() ? "unknown" : analysis_.spam_verdict) +
+                ", score " + format_score(analysis_.spam_score));
         }
         if (analysis_.virus_found) {
-            verdict.reasons.push_back("trusted virus report: " +
-                                      (analysis_.virus_name.empty() ? std::string("infected")
-                                                                    : analysis_.virus_name));
+            verdict.reasons.push_back("trusted virus report: " + (analysis_.virus_name.empty()
+                                                                      ? std::string("infected")
+                                                                      : analysis_.virus_name));
         }
         if (std::size_t n = analysis_.stripped_count(); n > 0) {
             verdict.reasons.push_back(std::to_string(n) + " untrusted verdict header(s) removed");
         }
+        enforce_authentication(verdict);
         add_data_modifications(decided, verdict);
     }
     return verdict;
+}
+
+namespace {
+// Which of two verdicts wins when a rule and strict authentication both speak.
+int severity(Action a) {
+    switch (a) {
+        case Action::Accept:
+            return 0;
+        case Action::Quarantine:
+            return 1;
+        case Action::Discard:
+            return 2;
+        case Action::Tempfail:
+            return 3;
+        case Action::Reject:
+            return 4;
+    }
+    return 0;
+}
+}  // namespace
+
+void Transaction::enforce_authentication(Verdict& verdict) const {
+    if (!auth_) return;
+    const AuthOutcome& a = auth_->outcome();
+    const AuthSettings& s = policy_->auth;
+    std::optional<Verdict> enforced;
+    auto enforce = [&](Action action, const SmtpReply& reply, std::string why) {
+        if (enforced && severity(enforced->action) >= severity(action)) return;
+        enforced = Verdict{};
+        enforced->action = action;
+        if (action != Action::Quarantine) enforced->reply = reply;
+        enforced->rule = "auth";
+        enforced->reasons.push_back(std::move(why));
+    };
+    if (a.spf_mode == AuthMode::Strict) {
+        if (a.spf_result == "fail") {
+            enforce(Action::Reject, s.spf_fail_reply, "strict SPF: fail for " + a.spf_domain);
+        } else if (a.spf_result == "temperror") {
+            enforce(s.on_temperror.action, s.on_temperror.reply, "strict SPF: temperror");
+        }
+    }
+    if (a.dmarc_mode == AuthMode::Strict) {
+        if (a.dmarc_result == "fail" && a.dmarc_policy == "reject") {
+            enforce(Action::Reject, s.dmarc_reject_reply,
+                    "strict DMARC: fail, policy reject for " + a.dmarc_from);
+        } else if (a.dmarc_result == "fail" && a.dmarc_policy == "quarantine") {
+            enforce(Action::Quarantine, {},
+                    "strict DMARC: fail, policy quarantine for " + a.dmarc_from);
+        } else if (a.dmarc_result == "temperror") {
+            enforce(s.on_temperror.action, s.on_temperror.reply, "strict DMARC: temperror");
+        }
+    }
+    if (!enforced || severity(enforced->action) <= severity(verdict.action)) return;
+    verdict.action = enforced->action;
+    verdict.reply = enforced->reply;
+    verdict.rule = enforced->rule;
+    for (auto& r : enforced->reasons)
+        verdict.reasons.push_back(std::move(r));
 }
 
 void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) const {
@@ -269,14 +401,15 @@ void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) con
     for (const auto& d : analysis_.decisions) {
         if (!d.trusted) strip.push_back(&d);
     }
-    std::stable_sort(strip.begin(), strip.end(), [](const auto* a, const auto* b) {
-        return a->occurrence > b->occurrence;
-    });
-    for (const auto* d : strip) mods.push_back({Kind::DeleteHeader, d->name, "", d->occurrence});
+    std::stable_sort(strip.begin(), strip.end(),
+                     [](const auto* a, const auto* b) { return a->occurrence > b->occurrence; });
+    for (const auto* d : strip)
+        mods.push_back({Kind::DeleteHeader, d->name, "", d->occurrence});
 
     if (rule && !rule->subject_tag.empty()) {
-        auto subject = std::find_if(session_.headers.begin(), session_.headers.end(),
-                                    [](const Header& h) { return headers::iequals(h.name, "Subject"); });
+        auto subject =
+            std::find_if(session_.headers.begin(), session_.headers.end(),
+                         [](const Header& h) { return headers::iequals(h.name, "Subject"); });
         if (subject == session_.headers.end()) {
             mods.push_back({Kind::InsertHeader, "Subject", rule->subject_tag, 0});
         } else {
@@ -289,6 +422,28 @@ void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) con
     if (rule) {
         for (const auto& [name, value] : rule->add_headers) {
             mods.push_back({Kind::InsertHeader, name, value, 0});
+        }
+    }
+
+    // Authentication-Results: drop every incoming copy that claims to be ours (highest
+    // occurrence first), then write our own when anything was evaluated.
+    {
+        std::vector<int> forged;
+        int occurrence = 0;
+        for (const auto& h : session_.headers) {
+            if (!headers::iequals(h.name, "Authentication-Results")) continue;
+            ++occurrence;
+            auto ar = headers::parse_authentication_results(h.raw_value);
+            if (headers::iequals(ar.authserv_id, authserv_id())) forged.push_back(occurrence);
+        }
+        for (auto it = forged.rbegin(); it != forged.rend(); ++it) {
+            mods.push_back({Kind::DeleteHeader, "Authentication-Results", "", *it});
+        }
+        const AuthOutcome& a = auth_outcome();
+        if (auth_ && (a.spf_mode != AuthMode::Disable || a.dkim_mode != AuthMode::Disable ||
+                      a.dmarc_mode != AuthMode::Disable)) {
+            mods.push_back({Kind::InsertHeader, "Authentication-Results",
+                            auth_->authentication_results(authserv_id()), 0});
         }
     }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/sender_auth.h"
 #include "engine/verdict_header_trust.h"
 #include "policy/policy.h"
 #include "session.h"
@@ -15,8 +16,13 @@
 namespace relaytrust {
 
 class Transaction {
-public:
-    explicit Transaction(std::shared_ptr<const Policy> policy);
+  public:
+    // `auth` may be null: SPF/DKIM/DMARC are then not evaluated (results "none").
+    explicit Transaction(std::shared_ptr<const Policy> policy,
+                         std::shared_ptr<AuthServices> auth = nullptr);
+    ~Transaction();
+    Transaction(Transaction&&) noexcept = default;
+    Transaction& operator=(Transaction&&) noexcept = default;
 
     Session& session() { return session_; }
     const Session& session() const { return session_; }
@@ -40,6 +46,9 @@ public:
 
     // The verdict-header analysis of the last data() call, for logs and `relaytrust test`.
     const TrustAnalysis& analysis() const { return analysis_; }
+    // SPF/DKIM/DMARC of the last data() call.
+    const AuthOutcome& auth_outcome() const;
+    const std::string& authserv_id() const;
 
     // The verdict a front end uses when it cannot ask the engine at all (e.g. it failed to
     // parse what the MTA sent).
@@ -52,16 +61,21 @@ public:
     // The engine's view of variables, for expressions (defined in transaction.cpp).
     class EvalContext;
 
-private:
+  private:
     Verdict run_stage(Stage stage);
     Verdict run_rules(Stage stage);
     void add_data_modifications(const Rule* rule, Verdict& verdict) const;
+    void start_authentication();
+    void enforce_authentication(Verdict& verdict) const;
 
     std::shared_ptr<const Policy> policy_;
     Session session_;
     const Listener* listener_ = nullptr;
     const TrustedRelay* relay_ = nullptr;
     TrustAnalysis analysis_;
+    std::shared_ptr<AuthServices> auth_services_;
+    std::unique_ptr<MessageAuthentication> auth_;
+    bool non_own_received_seen_ = false;  // for spotting our MTA's Received headers on top
 };
 
 }  // namespace relaytrust

@@ -11,8 +11,18 @@ using headers::iequals;
 using headers::VerdictHeaderKind;
 
 std::size_t TrustAnalysis::stripped_count() const {
-    return static_cast<std::size_t>(
-        std::count_if(decisions.begin(), decisions.end(), [](const auto& d) { return !d.trusted; }));
+    return static_cast<std::size_t>(std::count_if(decisions.begin(), decisions.end(),
+                                                  [](const auto& d) { return !d.trusted; }));
+}
+
+bool is_own_received(const Policy& policy, const Session& session, const Header& received) {
+    auto parsed = headers::parse_received(received.raw_value);
+    if (!parsed.ok || parsed.hop.by_host.empty()) return false;
+    const std::string& by = parsed.hop.by_host;
+    return (!policy.hostname.empty() && iequals(by, policy.hostname)) ||
+           (!session.mta_hostname.empty() && iequals(by, session.mta_hostname)) ||
+           (policy.hostname.empty() && session.mta_hostname.empty() &&
+            iequals(by, policy.system_hostname));
 }
 
 const TrustedRelay* find_trusted_relay(const Listener& listener, const Session& session) {
@@ -26,10 +36,11 @@ namespace {
 
 struct LowerLess {
     bool operator()(const std::string& a, const std::string& b) const {
-        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-            return std::tolower(static_cast<unsigned char>(x)) <
-                   std::tolower(static_cast<unsigned char>(y));
-        });
+        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                            [](char x, char y) {
+                                                return std::tolower(static_cast<unsigned char>(x)) <
+                                                       std::tolower(static_cast<unsigned char>(y));
+                                            });
     }
 };
 
@@ -41,16 +52,6 @@ VerdictHeaderKind classify(const Policy& policy, std::string_view name) {
         if (iequals(name, extra)) return VerdictHeaderKind::SpamOther;
     }
     return VerdictHeaderKind::None;
-}
-
-bool is_own_hop(const Policy& policy, const Session& session, const Header& received) {
-    auto parsed = headers::parse_received(received.raw_value);
-    if (!parsed.ok || parsed.hop.by_host.empty()) return false;
-    const std::string& by = parsed.hop.by_host;
-    return (!policy.hostname.empty() && iequals(by, policy.hostname)) ||
-           (!session.mta_hostname.empty() && iequals(by, session.mta_hostname)) ||
-           (policy.hostname.empty() && session.mta_hostname.empty() &&
-            iequals(by, policy.system_hostname));
 }
 
 // Folds one trusted, parsed header into the combined verdict. Earlier calls win for is_spam
@@ -101,7 +102,7 @@ TrustAnalysis analyse_verdict_headers(const Policy& policy, const TrustedRelay* 
     std::size_t region_start = 0;
     for (std::size_t i = 0; i < hdrs.size(); ++i) {
         if (!iequals(hdrs[i].name, "Received")) continue;
-        if (is_own_hop(policy, session, hdrs[i])) {
+        if (is_own_received(policy, session, hdrs[i])) {
             ++out.own_received_count;
             region_start = i + 1;
             continue;
@@ -146,11 +147,12 @@ TrustAnalysis analyse_verdict_headers(const Policy& policy, const TrustedRelay* 
             d.reason = "relaytrust writes its own " + policy.result_header.name +
                        "; incoming copies are never kept";
         } else if (!relay) {
-            d.reason = session.listener.empty() || policy.find_listener(session.listener) == nullptr ||
+            d.reason = session.listener.empty() ||
+                               policy.find_listener(session.listener) == nullptr ||
                                policy.find_listener(session.listener)->relays.empty()
                            ? "listener '" + session.listener + "' has no trusted relay"
-                           : "client " + session.remote_ip + " is not a trusted relay of listener '" +
-                                 session.listener + "'";
+                           : "client " + session.remote_ip +
+                                 " is not a trusted relay of listener '" + session.listener + "'";
         } else if (!in_position) {
             if (relay->position == VerdictPosition::LastInstance) {
                 d.reason = "not the last " + d.name + " in the header block";

@@ -18,13 +18,13 @@ struct HeaderDecision {
     std::string name;              // as written
     int occurrence = 0;            // 1-based among same-named headers (case-insensitive)
     headers::VerdictHeaderKind kind = headers::VerdictHeaderKind::None;
-    bool trusted = false;          // kept and read; otherwise removed
+    bool trusted = false;  // kept and read; otherwise removed
     std::string reason;
-    headers::SpamVerdict parsed;   // what a trusted instance says
+    headers::SpamVerdict parsed;  // what a trusted instance says
 };
 
 struct TrustAnalysis {
-    const TrustedRelay* relay = nullptr;  // the relay this session comes from, if any
+    const TrustedRelay* relay = nullptr;         // the relay this session comes from, if any
     std::optional<std::size_t> relay_hop_index;  // the relay's own Received header
     std::size_t own_received_count = 0;          // Received headers our MTA put on top
     std::vector<HeaderDecision> decisions;       // one per verdict header instance
@@ -39,6 +39,10 @@ struct TrustAnalysis {
 
     std::size_t stripped_count() const;
 };
+
+// A Received header our own MTA wrote (its `by` host is our name). Only meaningful for the
+// Received headers on top of the block.
+bool is_own_received(const Policy& policy, const Session& session, const Header& received);
 
 // The relay (of the session's listener) whose network holds remote_ip, or nullptr.
 const TrustedRelay* find_trusted_relay(const Listener& listener, const Session& session);

@@ -40,6 +40,9 @@ const std::vector<FunctionInfo>& all_functions() {
         {"len", Function::Len, 1, true},
         {"to_lowercase", Function::ToLowercase, 1, true},
         {"to_uppercase", Function::ToUppercase, 1, true},
+        // relaytrust's short names (asked for by admins used to other filters).
+        {"lower", Function::ToLowercase, 1, true},
+        {"upper", Function::ToUppercase, 1, true},
         {"is_uppercase", Function::IsUppercase, 1, true},
         {"is_lowercase", Function::IsLowercase, 1, true},
         {"has_digits", Function::HasDigits, 1, true},
@@ -93,10 +96,8 @@ std::string_view function_hint(std::string_view name) {
         std::string_view name, hint;
     };
     static constexpr Hint kHints[] = {
-        {"lower", "to_lowercase(s)"},
         {"lowercase", "to_lowercase(s)"},
         {"tolower", "to_lowercase(s)"},
-        {"upper", "to_uppercase(s)"},
         {"uppercase", "to_uppercase(s)"},
         {"toupper", "to_uppercase(s)"},
         {"domain_part", "email_part(address, 'domain')"},
@@ -386,49 +387,26 @@ Value split_words(const Value& source, std::string_view s) {
 
 // --- dispatch --------------------------------------------------------------------------------
 
-Value call_function(const Node& node, EvalState& state) {
-    const auto& args = node.children;
-    // Lazily evaluated or compile-time-bound arguments first.
+namespace {
+
+// The function bodies, given evaluated arguments. Kept out of line and off the recursive
+// evaluate_node -> call_function path, whose stack frames must stay small (nesting depth is
+// up to 256).
+[[gnu::noinline]] Value apply_function(const Node& node, EvalState& state, const Value& a,
+                                       const Value& b, const Value& c) {
     switch (node.function) {
-        case Function::IfThen:
-            return evaluate_node(*args[0], state).to_bool() ? evaluate_node(*args[1], state)
-                                                            : evaluate_node(*args[2], state);
-        case Function::Matches: {
-            Value haystack = evaluate_node(*args[0], state);
-            TextOf text(haystack);
-            return boolean(node.pattern->search(text.view(),
+        // --- compile-time bound ---
+        case Function::Matches:
+            return boolean(node.pattern->search(TextOf(a).view(),
                                                 state.record_captures ? &state.captures : nullptr));
-        }
-        case Function::InNetwork: {
-            Value ip = evaluate_node(*args[0], state);
-            TextOf text(ip);
-            return boolean(node.network != nullptr && node.network->contains(text.view()));
-        }
+        case Function::InNetwork:
+            return boolean(node.network != nullptr && node.network->contains(TextOf(a).view()));
         case Function::Header: {
-            Value name = evaluate_node(*args[0], state);
-            auto value = state.context.header(TextOf(name).view());
+            auto value = state.context.header(TextOf(a).view());
             return Value::borrowed(value ? *value : std::string_view());
         }
-        case Function::HasHeader: {
-            Value name = evaluate_node(*args[0], state);
-            return boolean(state.context.header(TextOf(name).view()).has_value());
-        }
-        case Function::IsIpInCidr:
-            if (node.cidr) {
-                Value ip = evaluate_node(*args[0], state);
-                auto address = ip::parse(TextOf(ip).view());
-                return boolean(address && node.cidr->matches(*address));
-            }
-            break;
-        default:
-            break;
-    }
-
-    Value a = args.size() > 0 ? evaluate_node(*args[0], state) : Value();
-    Value b = args.size() > 1 ? evaluate_node(*args[1], state) : Value();
-    Value c = args.size() > 2 ? evaluate_node(*args[2], state) : Value();
-
-    switch (node.function) {
+        case Function::HasHeader:
+            return boolean(state.context.header(TextOf(a).view()).has_value());
         // --- lists ---
         case Function::Count:
             if (const auto* list = a.as_list()) return integer(list->size());
@@ -513,6 +491,7 @@ Value call_function(const Node& node, EvalState& state) {
         case Function::IsIpInCidr: {
             auto address = ip::parse(TextOf(a).view());
             if (!address) return boolean(false);
+            if (node.cidr) return boolean(node.cidr->matches(*address));
             auto cidr = ip::CidrMatcher::parse(TextOf(b).view());
             return boolean(cidr && cidr->matches(*address));
         }
@@ -664,6 +643,21 @@ Value call_function(const Node& node, EvalState& state) {
         default:
             return Value();
     }
+}
+
+}  // namespace
+
+Value call_function(const Node& node, EvalState& state) {
+    const auto& args = node.children;
+    if (node.function == Function::IfThen) {  // only the chosen branch is evaluated
+        bool condition = evaluate_node(*args[0], state).to_bool();
+        return evaluate_node(*args[condition ? 1 : 2], state);
+    }
+    Value values[3];
+    for (std::size_t i = 0; i < args.size() && i < 3; ++i) {
+        values[i] = evaluate_node(*args[i], state);
+    }
+    return apply_function(node, state, values[0], values[1], values[2]);
 }
 
 }  // namespace relaytrust::expr

@@ -97,8 +97,7 @@ class Reader {
             // "::" stands for at least one zero group.
             std::array<std::uint16_t, 7> tail{};
             std::size_t limit = 8 - (head_size + 1);
-            auto [tail_size, tail_v4] = read_groups(tail.data(), limit);
-            (void)tail_v4;
+            std::size_t tail_size = read_groups(tail.data(), limit).first;
             for (std::size_t i = 0; i < tail_size; ++i)
                 head[8 - tail_size + i] = tail[i];
             return head;

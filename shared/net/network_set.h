@@ -52,7 +52,7 @@ struct Cidr {
 };
 
 class NetworkSet {
-public:
+  public:
     NetworkSet();
     ~NetworkSet();
     NetworkSet(NetworkSet&&) noexcept;
@@ -72,7 +72,7 @@ public:
     // Number of distinct prefixes added (duplicates and include/exclude pairs count once).
     std::size_t size() const;
 
-private:
+  private:
     struct Trie;
     std::unique_ptr<Trie> trie_;
 };

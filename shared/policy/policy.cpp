@@ -1,6 +1,7 @@
 #include "policy/policy.h"
 
 #include <algorithm>
+#include <array>
 
 namespace relaytrust {
 
@@ -9,6 +10,25 @@ expr::Value PolicyExpression::evaluate(const expr::Context& context) const {
         if (branch.condition.evaluate_bool(context)) return branch.value.evaluate(context);
     }
     return otherwise.evaluate(context);
+}
+
+namespace {
+constexpr std::array<std::string_view, 4> kAuthModeNames = {"disable", "relaxed", "strict",
+                                                            "origin"};
+}
+
+std::string_view auth_mode_name(AuthMode mode) {
+    return kAuthModeNames[static_cast<std::size_t>(mode)];
+}
+
+bool parse_auth_mode(std::string_view text, AuthMode& out) {
+    for (std::size_t i = 0; i < kAuthModeNames.size(); ++i) {
+        if (kAuthModeNames[i] == text) {
+            out = static_cast<AuthMode>(i);
+            return true;
+        }
+    }
+    return false;
 }
 
 const Listener* Policy::find_listener(std::string_view name) const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,14 +28,14 @@ enum class VerdictPosition {
 };
 
 struct TrustedRelay {
-    std::string name;          // e.g. "av-relay"; exposed as the `relay` variable
-    std::string network_name;  // the network set the relay's IPs are in
+    std::string name;                          // e.g. "av-relay"; exposed as the `relay` variable
+    std::string network_name;                  // the network set the relay's IPs are in
     const net::NetworkSet* network = nullptr;  // points into Policy::networks
     VerdictPosition position = VerdictPosition::AboveReceived;
 };
 
 struct ListenerMatch {
-    std::vector<std::string> daemon_names;  // Postfix/Sendmail {daemon_name}
+    std::vector<std::string> daemon_names;   // Postfix/Sendmail {daemon_name}
     std::vector<std::uint16_t> local_ports;  // milter {daemon_port} / Stalwart server.port
     std::vector<std::string> local_ips;      // with local_ports: daemon address
     std::vector<std::string> hook_paths;     // hookd URL path
@@ -64,9 +65,7 @@ struct PolicyExpression {
     expr::Expression otherwise;    // the plain expression, or the "else" value
 
     expr::Value evaluate(const expr::Context& context) const;
-    bool evaluate_bool(const expr::Context& context) const {
-        return evaluate(context).to_bool();
-    }
+    bool evaluate_bool(const expr::Context& context) const { return evaluate(context).to_bool(); }
 };
 
 struct Rule {
@@ -80,20 +79,46 @@ struct Rule {
     std::string source_location;  // "file:line:col" of the rule, for messages
 };
 
+// How SPF, DKIM and DMARC are evaluated for a session (see engine/sender_auth.h).
+enum class AuthMode : std::uint8_t { Disable, Relaxed, Strict, Origin };
+std::string_view auth_mode_name(AuthMode mode);
+bool parse_auth_mode(std::string_view text, AuthMode& out);
+
+struct AuthSettings {
+    // Each evaluates (per session, at MAIL FROM) to 'disable', 'relaxed', 'strict' or 'origin'.
+    PolicyExpression spf_verify;
+    PolicyExpression dkim_verify;
+    PolicyExpression dmarc_verify;
+    std::string authserv_id;                        // "" = our host name
+    std::vector<std::string> trusted_authserv_ids;  // origin: believe the relay's A-R from these
+    unsigned origin_hops = 1;               // which Received below ours records the original client
+    bool dmarc_public_suffix_list = false;  // RFC 7489 PSL discovery instead of the tree walk
+    std::string dns_forwarder;              // "HOST:PORT"; "" = /etc/resolv.conf
+    std::chrono::milliseconds dns_timeout{5000};
+    std::chrono::milliseconds deadline{10000};  // longest wait at end of data
+    // Strict mode and a DNS temporary failure (temperror).
+    FailureMode on_temperror{Action::Tempfail,
+                             {451, "4.7.5", "Sender authentication failed temporarily, try later"}};
+    SmtpReply spf_fail_reply{550, "5.7.23", "SPF validation failed"};
+    SmtpReply dmarc_reject_reply{550, "5.7.1",
+                                 "Rejected by the DMARC policy of the sender's domain"};
+};
+
 struct ResultHeaderConfig {
     std::string name = "X-Relaytrust-Result";
     bool enabled = true;
 };
 
 struct Policy {
-    std::string source;     // file path, or "<embedded default policy>"
-    std::string hostname;   // our own name as configured; "" = the MTA's name (see Transaction)
+    std::string source;    // file path, or "<embedded default policy>"
+    std::string hostname;  // our own name as configured; "" = the MTA's name (see Transaction)
     std::string system_hostname;  // the machine's name, the last fallback
     std::map<std::string, net::NetworkSet, std::less<>> networks;
     std::map<std::string, expr::Value, std::less<>> constants;  // usable as variables
     std::vector<Listener> listeners;  // in file order; identify_listener tries them in order
     std::array<std::vector<Rule>, kStageCount> rules_by_stage;  // phase dispatch table
     ResultHeaderConfig result_header;
+    AuthSettings auth;
     // Extra header names (beyond the built-in verdict header families) to treat as verdict
     // headers: stripped unless written by a trusted relay.
     std::vector<std::string> extra_verdict_headers;

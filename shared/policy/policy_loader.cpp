@@ -25,7 +25,8 @@ std::string PolicyError::to_string() const {
 
 std::string PolicyLoadResult::error_text() const {
     std::string out;
-    for (const auto& e : errors) out += e.to_string() + "\n";
+    for (const auto& e : errors)
+        out += e.to_string() + "\n";
     return out;
 }
 
@@ -39,7 +40,7 @@ namespace {
 
 // Walks the JSON tree, reporting errors at the position of the offending value.
 class Loader {
-public:
+  public:
     Loader(std::string_view text, std::string source) : text_(text), source_(std::move(source)) {}
 
     PolicyLoadResult run() {
@@ -60,7 +61,7 @@ public:
         return result;
     }
 
-private:
+  private:
     std::string_view text_;
     std::string source_;
     std::vector<PolicyError> errors_;
@@ -123,7 +124,8 @@ private:
         for (const auto& key : obj.getMemberNames()) {
             if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
             std::string list;
-            for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+            for (auto a : allowed)
+                list += (list.empty() ? "" : ", ") + std::string(a);
             error(obj[key], std::string(what) + ": unknown key '" + key +
                                 "' (expected one of: " + list + ")");
         }
@@ -163,7 +165,7 @@ private:
         if (!expect_object(root, "policy")) return;
         check_keys(root, "policy",
                    {"hostname", "networks", "constants", "listeners", "rules", "result_header",
-                    "extra_verdict_headers"});
+                    "extra_verdict_headers", "auth"});
         policy.system_hostname = system_hostname();
         if (root.isMember("hostname")) {
             if (auto h = get_string(root["hostname"], "hostname"); h && !h->empty()) {
@@ -185,6 +187,128 @@ private:
             load_listeners(root["listeners"], policy);
         }
         if (root.isMember("rules")) load_rules(root["rules"], policy);
+        if (root.isMember("auth")) load_auth(root["auth"], policy);
+    }
+
+    // Mode values can only be checked when constant: a match expression is checked at run
+    // time (an unknown mode there counts as "disable" and is logged by the engine).
+    void check_mode_constant(const Json::Value& v, const std::string& what) {
+        if (!v.isString()) return;
+        const std::string text = v.asString();
+        if (text.size() >= 2 && text.front() == '\'' && text.back() == '\'') {
+            AuthMode mode;
+            if (!parse_auth_mode(text.substr(1, text.size() - 2), mode)) {
+                error(v, what + ": expected 'disable', 'relaxed', 'strict' or 'origin'");
+            }
+        }
+    }
+
+    void load_auth(const Json::Value& v, Policy& policy) {
+        AuthSettings& a = policy.auth;
+        if (!expect_object(v, "auth")) return;
+        check_keys(v, "auth",
+                   {"spfVerify", "dkimVerify", "dmarcVerify", "authserv_id", "trusted_authserv_ids",
+                    "origin_hops", "dmarc_discovery", "dns", "deadline_ms", "on_temperror",
+                    "spf_fail_reply", "dmarc_reject_reply"});
+        const std::pair<const char*, PolicyExpression*> modes[] = {
+            {"spfVerify", &a.spf_verify},
+            {"dkimVerify", &a.dkim_verify},
+            {"dmarcVerify", &a.dmarc_verify}};
+        for (const auto& [key, target] : modes) {
+            if (!v.isMember(key)) continue;
+            const Json::Value& m = v[key];
+            if (m.isString() && !m.asString().empty() && m.asString().front() != '\'') {
+                AuthMode mode;
+                if (parse_auth_mode(m.asString(), mode)) {
+                    // A bare word like "relaxed" is accepted for convenience.
+                    target->otherwise =
+                        expr::Expression::constant(expr::Value::owned(m.asString()));
+                    continue;
+                }
+            }
+            check_mode_constant(m, std::string("auth.") + key);
+            if (m.isObject()) {
+                for (const auto& item : m["match"]) {
+                    if (item.isObject())
+                        check_mode_constant(item["then"], std::string("auth.") + key);
+                }
+                check_mode_constant(m["else"], std::string("auth.") + key);
+            }
+            if (auto e = compile_policy_expression(m, std::string("auth.") + key)) {
+                *target = std::move(*e);
+            }
+        }
+        if (v.isMember("authserv_id")) {
+            if (auto s = get_string(v["authserv_id"], "auth.authserv_id")) a.authserv_id = *s;
+        }
+        if (v.isMember("trusted_authserv_ids")) {
+            a.trusted_authserv_ids =
+                get_string_list(v["trusted_authserv_ids"], "auth.trusted_authserv_ids");
+            for (auto& id : a.trusted_authserv_ids) {
+                std::transform(id.begin(), id.end(), id.begin(),
+                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            }
+        }
+        if (v.isMember("origin_hops")) {
+            const Json::Value& h = v["origin_hops"];
+            if (!h.isUInt() || h.asUInt() < 1 || h.asUInt() > 10) {
+                error(h, "auth.origin_hops: expected a number from 1 to 10");
+            } else {
+                a.origin_hops = h.asUInt();
+            }
+        }
+        if (v.isMember("dmarc_discovery")) {
+            auto d = get_string(v["dmarc_discovery"], "auth.dmarc_discovery");
+            if (d && *d == "psl") {
+                a.dmarc_public_suffix_list = true;
+            } else if (d && *d != "tree-walk") {
+                error(v["dmarc_discovery"],
+                      "auth.dmarc_discovery: expected \"tree-walk\" (RFC 9989) or \"psl\" "
+                      "(RFC 7489)");
+            }
+        }
+        if (v.isMember("dns")) {
+            const Json::Value& d = v["dns"];
+            if (expect_object(d, "auth.dns")) {
+                check_keys(d, "auth.dns", {"forwarder", "timeout_ms"});
+                if (d.isMember("forwarder")) {
+                    if (auto f = get_string(d["forwarder"], "auth.dns.forwarder")) {
+                        a.dns_forwarder = *f;
+                    }
+                }
+                if (d.isMember("timeout_ms")) {
+                    if (auto ms = get_millis(d["timeout_ms"], "auth.dns.timeout_ms")) {
+                        a.dns_timeout = *ms;
+                    }
+                }
+            }
+        }
+        if (v.isMember("deadline_ms")) {
+            if (auto ms = get_millis(v["deadline_ms"], "auth.deadline_ms")) a.deadline = *ms;
+        }
+        if (v.isMember("on_temperror")) {
+            load_failure_mode(v["on_temperror"], "auth.on_temperror", a.on_temperror);
+        }
+        if (v.isMember("spf_fail_reply")) {
+            if (auto r = load_reply(v["spf_fail_reply"], "auth.spf_fail_reply", Action::Reject)) {
+                a.spf_fail_reply = *r;
+            }
+        }
+        if (v.isMember("dmarc_reject_reply")) {
+            if (auto r = load_reply(v["dmarc_reject_reply"], "auth.dmarc_reject_reply",
+                                    Action::Reject)) {
+                a.dmarc_reject_reply = *r;
+            }
+        }
+    }
+
+    std::optional<std::chrono::milliseconds> get_millis(const Json::Value& v,
+                                                        const std::string& what) {
+        if (!v.isUInt() || v.asUInt() < 1 || v.asUInt() > 600000) {
+            error(v, what + ": expected milliseconds from 1 to 600000");
+            return std::nullopt;
+        }
+        return std::chrono::milliseconds(v.asUInt());
     }
 
     void load_networks(const Json::Value& v, Policy& policy) {
@@ -262,9 +386,8 @@ private:
 
     static bool valid_header_name(std::string_view n) {
         if (n.empty()) return false;
-        return std::all_of(n.begin(), n.end(), [](char ch) {
-            return ch > 32 && ch < 127 && ch != ':';
-        });
+        return std::all_of(n.begin(), n.end(),
+                           [](char ch) { return ch > 32 && ch < 127 && ch != ':'; });
     }
 
     void load_listeners(const Json::Value& v, Policy& policy) {
@@ -289,13 +412,16 @@ private:
             if (item.isMember("match")) load_listener_match(item["match"], what, listener.match);
             if (listener.match.is_default) ++defaults;
             if (item.isMember("relays")) load_relays(item["relays"], what, listener);
-            if (item.isMember("on_error")) load_on_error(item["on_error"], what, listener);
+            if (item.isMember("on_error")) {
+                load_failure_mode(item["on_error"], what + ".on_error", listener.on_error);
+            }
             policy.listeners.push_back(std::move(listener));
         }
         if (defaults != 1) {
-            error(v, "listeners: exactly one listener needs \"match\": {\"default\": true} "
-                     "(found " +
-                         std::to_string(defaults) + ")");
+            error(v,
+                  "listeners: exactly one listener needs \"match\": {\"default\": true} "
+                  "(found " +
+                      std::to_string(defaults) + ")");
         }
     }
 
@@ -310,8 +436,8 @@ private:
             m.local_ips = get_string_list(v["local_ip"], what + ".match.local_ip");
             for (const auto& ip : m.local_ips) {
                 if (!net::IpAddress::parse(ip)) {
-                    error(v["local_ip"], what + ".match.local_ip: '" + ip +
-                                             "' is not an IP address");
+                    error(v["local_ip"],
+                          what + ".match.local_ip: '" + ip + "' is not an IP address");
                 }
             }
         }
@@ -319,8 +445,8 @@ private:
             m.hook_paths = get_string_list(v["hook_path"], what + ".match.hook_path");
             for (const auto& p : m.hook_paths) {
                 if (p.empty() || p[0] != '/') {
-                    error(v["hook_path"], what + ".match.hook_path: '" + p +
-                                              "' must start with '/'");
+                    error(v["hook_path"],
+                          what + ".match.hook_path: '" + p + "' must start with '/'");
                 }
             }
         }
@@ -334,7 +460,8 @@ private:
                 m.local_ports.push_back(static_cast<std::uint16_t>(p.asUInt()));
             };
             if (ports.isArray()) {
-                for (const auto& p : ports) add_port(p);
+                for (const auto& p : ports)
+                    add_port(p);
             } else {
                 add_port(ports);
             }
@@ -362,23 +489,24 @@ private:
                 relay.network_name = *n;
                 auto it = policy_->networks.find(*n);
                 if (it == policy_->networks.end()) {
-                    error(item["network"], what + ".relays[].network: no network set named '" +
-                                               *n + "' in \"networks\"");
+                    error(item["network"], what + ".relays[].network: no network set named '" + *n +
+                                               "' in \"networks\"");
                 } else {
                     relay.network = &it->second;
                 }
             }
             if (item.isMember("verdict_position")) {
-                if (auto p = get_string(item["verdict_position"],
-                                        what + ".relays[].verdict_position")) {
+                if (auto p =
+                        get_string(item["verdict_position"], what + ".relays[].verdict_position")) {
                     if (*p == "above-received") {
                         relay.position = VerdictPosition::AboveReceived;
                     } else if (*p == "last-instance") {
                         relay.position = VerdictPosition::LastInstance;
                     } else {
                         error(item["verdict_position"],
-                              what + ".relays[].verdict_position: expected \"above-received\" or "
-                                     "\"last-instance\"");
+                              what +
+                                  ".relays[].verdict_position: expected \"above-received\" or "
+                                  "\"last-instance\"");
                     }
                 }
             }
@@ -398,7 +526,8 @@ private:
             }
             reply.code = v["code"].asInt();
             // A new code makes the default enhanced status wrong; derive its class.
-            if (!reply.enhanced.empty()) reply.enhanced[0] = static_cast<char>('0' + reply.code / 100);
+            if (!reply.enhanced.empty())
+                reply.enhanced[0] = static_cast<char>('0' + reply.code / 100);
         }
         if (v.isMember("enhanced")) {
             if (auto s = get_string(v["enhanced"], what + ".enhanced")) reply.enhanced = *s;
@@ -413,17 +542,16 @@ private:
         return reply;
     }
 
-    void load_on_error(const Json::Value& v, const std::string& what, Listener& listener) {
-        const std::string where = what + ".on_error";
+    void load_failure_mode(const Json::Value& v, const std::string& where, FailureMode& mode) {
         if (!expect_object(v, where)) return;
         check_keys(v, where, {"action", "reply"});
         if (v.isMember("action")) {
             auto a = get_string(v["action"], where + ".action");
             if (a && *a == "tempfail") {
-                listener.on_error.action = Action::Tempfail;
+                mode.action = Action::Tempfail;
             } else if (a && *a == "accept") {
-                listener.on_error.action = Action::Accept;
-                listener.on_error.reply = default_reply(Action::Accept);
+                mode.action = Action::Accept;
+                mode.reply = default_reply(Action::Accept);
             } else if (a) {
                 error(v["action"], where +
                                        ".action: expected \"tempfail\" (fail closed) or "
@@ -431,8 +559,8 @@ private:
             }
         }
         if (v.isMember("reply")) {
-            if (auto r = load_reply(v["reply"], where + ".reply", listener.on_error.action)) {
-                listener.on_error.reply = *r;
+            if (auto r = load_reply(v["reply"], where + ".reply", mode.action)) {
+                mode.reply = *r;
             }
         }
     }
@@ -446,8 +574,8 @@ private:
             if (auto v = variable_by_name(name)) return static_cast<expr::VariableId>(*v);
             auto it = policy->constants.find(name);
             if (it == policy->constants.end()) return std::nullopt;
-            return static_cast<expr::VariableId>(
-                kFirstConstantId + std::distance(policy->constants.begin(), it));
+            return static_cast<expr::VariableId>(kFirstConstantId +
+                                                 std::distance(policy->constants.begin(), it));
         };
         s.network = [policy](std::string_view name) -> const net::NetworkSet* {
             auto it = policy->networks.find(name);
@@ -496,7 +624,8 @@ private:
         // Stalwart 0.16 writes the list as an object {"0": {...}, "1": {...}}; accept both.
         std::vector<const Json::Value*> items;
         if (match.isArray()) {
-            for (const auto& item : match) items.push_back(&item);
+            for (const auto& item : match)
+                items.push_back(&item);
         } else if (match.isObject()) {
             auto names = match.getMemberNames();
             std::vector<std::pair<long, std::string>> ordered;
@@ -510,7 +639,8 @@ private:
                 ordered.emplace_back(idx, n);
             }
             std::sort(ordered.begin(), ordered.end());
-            for (const auto& [idx, n] : ordered) items.push_back(&match[n]);
+            for (const auto& [idx, n] : ordered)
+                items.push_back(&match[n]);
         } else {
             error(match, what + ".match: expected a list of {\"if\": ..., \"then\": ...}");
             return std::nullopt;
@@ -568,8 +698,7 @@ private:
             }
             if (auto s = get_string(item["stage"], what + ".stage");
                 s && !parse_stage(*s, rule.stage)) {
-                error(item["stage"],
-                      what + ".stage: expected connect, ehlo, mail, rcpt or data");
+                error(item["stage"], what + ".stage: expected connect, ehlo, mail, rcpt or data");
             }
             if (auto a = get_string(item["action"], what + ".action");
                 a && !parse_action(*a, rule.action)) {
@@ -599,8 +728,7 @@ private:
                 }
             }
             if (item.isMember("add_headers")) load_add_headers(item["add_headers"], what, rule);
-            policy.rules_by_stage[static_cast<std::size_t>(rule.stage)].push_back(
-                std::move(rule));
+            policy.rules_by_stage[static_cast<std::size_t>(rule.stage)].push_back(std::move(rule));
         }
     }
 
@@ -646,7 +774,8 @@ PolicyLoadResult load_policy_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         PolicyLoadResult r;
-        r.errors.push_back({path, 0, 0, "cannot read policy file: " + std::string(strerror(errno))});
+        r.errors.push_back(
+            {path, 0, 0, "cannot read policy file: " + std::string(strerror(errno))});
         return r;
     }
     std::ostringstream ss;

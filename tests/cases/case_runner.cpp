@@ -2,6 +2,7 @@
 // NAME.eml goes through `relaytrust test`. Expectation lines ('#' starts a comment):
 //   args: <relaytrust test options, whitespace-separated>
 //   policy: <file relative to the case directory>   (default: the embedded policy)
+//   dns-zone: <YAML zone file relative to the case directory> (default: zones/default.yml)
 //   action: accept|reject|tempfail|discard|quarantine
 //   rule: <name of the deciding rule, or "none">
 //   report: <text the printed report must contain>        (repeatable)
@@ -40,7 +41,8 @@ std::string trim(std::string s) {
 std::vector<std::string> split_words(const std::string& s) {
     std::istringstream in(s);
     std::vector<std::string> out;
-    for (std::string w; in >> w;) out.push_back(w);
+    for (std::string w; in >> w;)
+        out.push_back(w);
     return out;
 }
 
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, std::string>> want_headers;
     std::vector<std::pair<std::string, int>> counts;
     std::string first_header;
+    std::string dns_zone = (expect_path.parent_path() / "zones" / "default.yml").string();
     std::string line;
     int lineno = 0;
     while (std::getline(expect, line)) {
@@ -80,10 +83,13 @@ int main(int argc, char** argv) {
         const std::string key = line.substr(0, colon);
         const std::string value = trim(line.substr(colon + 1));
         if (key == "args") {
-            for (auto& w : split_words(value)) args.push_back(w);
+            for (auto& w : split_words(value))
+                args.push_back(w);
         } else if (key == "policy") {
             args.push_back("--policy");
             args.push_back((expect_path.parent_path() / value).string());
+        } else if (key == "dns-zone") {
+            dns_zone = (expect_path.parent_path() / value).string();
         } else if (key == "action") {
             want_action = value;
         } else if (key == "rule") {
@@ -123,6 +129,8 @@ int main(int argc, char** argv) {
     const fs::path out_path =
         fs::temp_directory_path() / ("relaytrust-case-" + std::to_string(::getpid()) + ".eml");
     fs::remove(out_path);
+    args.push_back("--dns-zone");
+    args.push_back(dns_zone);
     args.push_back("--output");
     args.push_back(out_path.string());
     args.push_back(eml_path.string());
@@ -143,8 +151,8 @@ int main(int argc, char** argv) {
     }
     const std::string text = report.str();
     if (!want_rule.empty()) {
-        const std::string needle = want_rule == "none" ? "no rule matched"
-                                                       : "rule '" + want_rule + "' matched";
+        const std::string needle =
+            want_rule == "none" ? "no rule matched" : "rule '" + want_rule + "' matched";
         if (text.find(needle) == std::string::npos) failures.push_back("report lacks: " + needle);
     }
     for (const auto& r : reports) {
@@ -167,11 +175,13 @@ int main(int argc, char** argv) {
             for (const auto& [name, needle] : want_headers) {
                 bool found = false;
                 for (const auto& h : hs) {
-                    if (iequals(h.name, name) && unfold(h.raw_value).find(needle) != std::string::npos) {
+                    if (iequals(h.name, name) &&
+                        unfold(h.raw_value).find(needle) != std::string::npos) {
                         found = true;
                     }
                 }
-                if (!found) failures.push_back("no header " + name + " containing '" + needle + "'");
+                if (!found)
+                    failures.push_back("no header " + name + " containing '" + needle + "'");
             }
             for (const auto& name : no_headers) {
                 for (const auto& h : hs) {
@@ -182,7 +192,8 @@ int main(int argc, char** argv) {
             }
             for (const auto& [name, n] : counts) {
                 int seen = 0;
-                for (const auto& h : hs) seen += iequals(h.name, name) ? 1 : 0;
+                for (const auto& h : hs)
+                    seen += iequals(h.name, name) ? 1 : 0;
                 if (seen != n) {
                     failures.push_back("count of " + name + " is " + std::to_string(seen) +
                                        ", expected " + std::to_string(n));
@@ -200,7 +211,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::cout << "FAIL " << expect_path.stem().string() << "\n";
-    for (const auto& f : failures) std::cout << "  - " << f << "\n";
+    for (const auto& f : failures)
+        std::cout << "  - " << f << "\n";
     std::cout << "--- report ---\n" << text << errors.str();
     return 1;
 }

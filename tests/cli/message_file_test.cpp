@@ -82,7 +82,8 @@ TEST_CASE("cli message: modifications follow milter index rules") {
 
 TEST_CASE("cli message: long new header values fold so that unfolding restores them") {
     std::string value;
-    for (int i = 0; i < 20; ++i) value += "key" + std::to_string(i) + "=value; ";
+    for (int i = 0; i < 20; ++i)
+        value += "key" + std::to_string(i) + "=value; ";
     value.pop_back();
     std::string raw = make_raw_value("X-Relaytrust-Result", value, "\r\n");
     CHECK(raw.find("\r\n ") != std::string::npos);

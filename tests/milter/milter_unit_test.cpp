@@ -95,7 +95,7 @@ TEST_CASE("milter: macro values are cleaned up") {
 TEST_CASE("milter: header values under SMFIP_HDR_LEADSPC carry their space") {
     auto policy = load_default_policy().policy;
     REQUIRE(policy);
-    Connection connection(policy);
+    Connection connection(policy, nullptr);
     connection.header_leading_space = true;
     CHECK(header_value_for_mta(connection, "[SPAM] hello") == " [SPAM] hello");
     connection.header_leading_space = false;
@@ -108,7 +108,7 @@ TEST_CASE("milter: header values under SMFIP_HDR_LEADSPC carry their space") {
 TEST_CASE("milter: stages negotiated without reply are known per connection") {
     auto policy = load_default_policy().policy;
     REQUIRE(policy);
-    Connection connection(policy);
+    Connection connection(policy, nullptr);
     CHECK(connection.replies_at(SMFIP_NR_HDR));  // not negotiated: reply everywhere
     connection.negotiated = true;
     connection.protocol = SMFIP_NR_HDR | SMFIP_NR_BODY;
@@ -119,7 +119,7 @@ TEST_CASE("milter: stages negotiated without reply are known per connection") {
 TEST_CASE("milter: one decision line with queue ID, listener, client, verdict, reasons") {
     auto policy = load_default_policy().policy;
     REQUIRE(policy);
-    Connection connection(policy);
+    Connection connection(policy, nullptr);
     Session& session = connection.transaction.session();
     session.queue_id = "4DkF2x1Qz";
     session.listener = "relay-in";

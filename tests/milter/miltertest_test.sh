@@ -16,7 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 rt_require miltertest
 
 SOCK=$T/run/milter.sock
-"$RT_MILTER" --foreground --log stderr --verbose --socket "unix:$SOCK" --socket-mode 0600 \
+"$RT_MILTER" --foreground --log stderr --verbose --no-auth --socket "unix:$SOCK" --socket-mode 0600 \
     --policy "$HERE/miltertest/policy.jsonc" >"$T/log/milter.log" 2>&1 &
 RT_MILTER_PID=$!
 RT_PIDS+=("$RT_MILTER_PID")

@@ -23,8 +23,8 @@ TEST_CASE("verdict: replies are validated against the action") {
 }
 
 TEST_CASE("verdict: default replies are valid for their action") {
-    for (Action a : {Action::Accept, Action::Reject, Action::Tempfail, Action::Discard,
-                     Action::Quarantine}) {
+    for (Action a :
+         {Action::Accept, Action::Reject, Action::Tempfail, Action::Discard, Action::Quarantine}) {
         CHECK_MESSAGE(validate_reply(a, default_reply(a)).empty(), action_name(a));
     }
 }

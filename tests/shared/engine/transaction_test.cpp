@@ -120,7 +120,8 @@ TEST_CASE("engine: the body streams through without being kept") {
     t.mail("a@example.org");
     t.rcpt("b@example.com");
     std::string chunk(65536, 'x');
-    for (int i = 0; i < 64; ++i) t.body(chunk);
+    for (int i = 0; i < 64; ++i)
+        t.body(chunk);
     CHECK(t.session().body_size == 64u * 65536u);
 }
 

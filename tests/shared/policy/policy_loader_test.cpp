@@ -113,8 +113,7 @@ TEST_CASE("policy: replies are validated against the action") {
                          action + R"(", "reply": )" + reply + "}]}");
     };
     CHECK(rule("reject", R"({"code": 451})").find("a reject needs a 5xx") != std::string::npos);
-    CHECK(rule("tempfail", R"({"code": 550})").find("a tempfail needs a 4xx") !=
-          std::string::npos);
+    CHECK(rule("tempfail", R"({"code": 550})").find("a tempfail needs a 4xx") != std::string::npos);
     CHECK(rule("reject", R"({"code": 550, "text": "two\nlines"})").find("CR or LF") !=
           std::string::npos);
     CHECK(rule("reject", R"({"code": 550, "enhanced": "4.7.1"})").find("class must match") !=
@@ -152,7 +151,8 @@ TEST_CASE("policy: Stalwart match objects in both list and numbered-object form"
         auto r = load_policy_text(std::string(R"({
             "listeners": [{"name": "mx", "match": {"default": true}}],
             "rules": [{"name": "r", "stage": "data", "action": "reject",
-                       "if": {"match": )") + match + R"(, "else": "false"}}]})",
+                       "if": {"match": )") +
+                                      match + R"(, "else": "false"}}]})",
                                   "p");
         REQUIRE_MESSAGE(r.ok(), r.error_text());
         CHECK(r.policy->rules_by_stage[4][0].condition.branches.size() == 1);
