@@ -64,6 +64,9 @@ std::string usage_text() {
                             the message is rejected, tempfailed or discarded)
   relaytrust default-policy
       Print the embedded default policy (annotated).
+  relaytrust stalwart-config [options]
+      Print Stalwart 0.16 MtaHook objects for the policy's listeners (see docs/hookd.md;
+      options: [--policy FILE] [--url URL] [--token-file PATH] [--timeout-ms MS] ...).
   relaytrust --help | --version
 
 exit codes of `test`: 0 accept, 10 reject, 11 tempfail, 12 discard, 13 quarantine;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "commands.h"
+#include "stalwart_config.h"
 
 int main(int argc, char** argv) {
     using namespace relaytrust::cli;
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
     Args args(argv + 2, argv + argc);
     if (command == "check") return run_check(args, std::cout, std::cerr);
     if (command == "test") return run_test(args, std::cout, std::cerr);
+    if (command == "stalwart-config") return run_stalwart_config(args, std::cout, std::cerr);
     if (command == "default-policy") return run_default_policy(args, std::cout, std::cerr);
     if (command == "--help" || command == "-h" || command == "help") {
         std::cout << usage_text();

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# relaytrust-hookd throughput and latency against a constant-reply server on the same POCO
+# transport, with wrk and post.lua (a ~10 KB data-stage request). Not a test: prints numbers
+# for docs/performance.md.
+#
+#   bench/hookd/run.sh [BUILD_DIR]        (default: build-hookd-release next to the sources)
+#
+# Environment: DURATION (10s), CONNECTIONS (8), WRK_THREADS (1), SERVER_THREADS (16),
+# ROUNDS (3: hookd and constant alternate, the median round is reported).
+#
+# hookd runs twice: with rules-only.policy.jsonc (the default rules without SPF/DKIM/DMARC:
+# hookd and the rule engine) and with the embedded default policy (sender authentication
+# included, so DNS lookups at every data request). Per hookd policy, and for the constant
+# server:
+#   peak   wrk -c CONNECTIONS, closed loop: saturated req/s and latency
+#   single wrk -c 1: one request at a time (the lowest-load latency)
+#   half   hookd only: 32 connections paced with post.lua's delay() so the offered rate is
+#          about half of hookd's peak (wrk 4.1 has no -R, and wrk2 is not in Debian); the
+#          rate actually reached is printed next to its latency.
+set -euo pipefail
+SOURCE_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$SOURCE_DIR/build-hookd-release}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-8}
+WRK_THREADS=${WRK_THREADS:-1}
+SERVER_THREADS=${SERVER_THREADS:-16}
+ROUNDS=${ROUNDS:-3}
+LUA="$SOURCE_DIR/bench/hookd/post.lua"
+
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+    # -Wno-error=restrict: GCC 12's -O3 false positive (-Wrestrict in std::string) breaks
+    # -Werror Release builds of shared/auth/spf_record.cpp.
+    cmake -S "$SOURCE_DIR" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+        -DCMAKE_CXX_FLAGS=-Wno-error=restrict >/dev/null
+fi
+cmake --build "$BUILD" -j1 --target relaytrust-hookd relaytrust-hookd-constant >/dev/null
+HOOKD="$BUILD/hookd/relaytrust-hookd"
+CONSTANT="$BUILD/hookd/relaytrust-hookd-constant"
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+port_from_log() {  # waits for the "listening on" line
+    local log=$1 i port=""
+    for i in $(seq 100); do
+        port=$(sed -n 's|.*listening on .*127\.0\.0\.1:\([0-9]*\).*|\1|p' "$log")
+        [ -n "$port" ] && break
+        sleep 0.05
+    done
+    echo "$port"
+}
+
+TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s\n' "$TOKEN" >"$WORK/token"
+chmod 600 "$WORK/token"
+
+# start_server LOG BINARY ARGS... -> sets SERVER_PORT (no subshell: PIDS must see the pid)
+start_server() {
+    local log=$1
+    shift
+    "$@" --listen 127.0.0.1:0 2>"$log" &
+    PIDS+=($!)
+    SERVER_PORT=$(port_from_log "$log")
+    [ -n "$SERVER_PORT" ] || { echo "$1 did not start:"; cat "$log"; exit 1; }
+}
+
+# run_wrk URL CONNECTIONS DELAY_MS -> the RESULT line
+run_wrk() {  # (DURATION may be overridden per call)
+    wrk -t"$WRK_THREADS" -c"$2" -d"$DURATION" --latency -s "$LUA" "$1" -- "$TOKEN" "$3" |
+        grep '^RESULT' | sed 's/^RESULT //'
+}
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+median_by_rps() {  # the run with the median req/s
+    local line
+    for line in "$@"; do printf '%s %s\n' "$(field "$line" rps)" "$line"; done | sort -n |
+        awk -v n="$#" 'NR == int((n + 1) / 2) { $1 = ""; sub(/^ /, ""); print }'
+}
+
+start_server "$WORK/constant.log" "$CONSTANT" --threads "$SERVER_THREADS"
+CONSTANT_URL="http://127.0.0.1:$SERVER_PORT/hook/relay-in"
+
+echo "machine: $(nproc) CPU ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(uname -sr)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/hookd/post.lua URL -- TOKEN 0"
+echo "servers: --threads $SERVER_THREADS, Release build, same machine as wrk"
+echo "single constant: $(run_wrk "$CONSTANT_URL" 1 0)"
+
+# bench_hookd NAME HOOKD_ARGS...
+bench_hookd() {
+    local name=$1
+    shift
+    local url reply
+    start_server "$WORK/hookd-$name.log" "$HOOKD" --bearer-token-file "$WORK/token" \
+        --threads "$SERVER_THREADS" "$@"
+    url="http://127.0.0.1:$SERVER_PORT/hook/relay-in"
+    # The request must be answered, and answered 2xx.
+    reply=$(wrk -t1 -c1 -d1s -s "$LUA" "$url" -- "$TOKEN" 0 | grep -c 'errors=0' || true)
+    [ "$reply" = 1 ] || { echo "hookd answered with errors; log:"; cat "$WORK/hookd-$name.log"; exit 1; }
+
+    echo "== hookd, policy: $name"
+    run_wrk "$url" "$CONNECTIONS" 0 >/dev/null  # warm-up
+    run_wrk "$CONSTANT_URL" "$CONNECTIONS" 0 >/dev/null
+    local hookd_runs=() constant_runs=() round
+    for round in $(seq "$ROUNDS"); do
+        hookd_runs+=("$(run_wrk "$url" "$CONNECTIONS" 0)")
+        constant_runs+=("$(run_wrk "$CONSTANT_URL" "$CONNECTIONS" 0)")
+        echo "round $round: hookd    ${hookd_runs[-1]}"
+        echo "round $round: constant ${constant_runs[-1]}"
+    done
+    local hookd_peak constant_peak single target pause
+    hookd_peak=$(median_by_rps "${hookd_runs[@]}")
+    constant_peak=$(median_by_rps "${constant_runs[@]}")
+    echo "peak hookd:    $hookd_peak"
+    echo "peak constant: $constant_peak"
+    awk -v h="$(field "$hookd_peak" rps)" -v c="$(field "$constant_peak" rps)" \
+        'BEGIN { printf "ratio hookd/constant: %.2f\n", h / c }'
+    single=$(run_wrk "$url" 1 0)
+    echo "single hookd:  $single"
+    # Half of peak: C connections, each pausing P ms between requests (post.lua's delay()),
+    # C chosen so that P is about 4 ms at the target (delay() has millisecond resolution).
+    # The time per request adds to P (and wrk's timer adds slack), so P is tuned in three
+    # short calibration runs: P *= rate / target.
+    local target connections pause i rate line
+    target=$(awk -v p="$(field "$hookd_peak" rps)" 'BEGIN { printf "%.0f", p / 2 }')
+    connections=$(awk -v t="$target" 'BEGIN { c = int(t * 4 / 1000 + 0.5); print c < 4 ? 4 : c }')
+    pause=$(awk -v c="$connections" -v t="$target" 'BEGIN { printf "%.0f", c * 1000 / t }')
+    for i in 1 2 3; do
+        line=$(DURATION=2s run_wrk "$url" "$connections" "$pause")
+        rate=$(field "$line" rps)
+        pause=$(awk -v p="$pause" -v r="$rate" -v t="$target" \
+            'BEGIN { d = p * r / t; printf "%.0f", d < 1 ? 1 : d }')
+    done
+    echo "half-rate target: $target req/s ($connections connections, ${pause} ms pause each)"
+    echo "half hookd:    $(run_wrk "$url" "$connections" "$pause")"
+}
+
+bench_hookd rules-only --policy "$SOURCE_DIR/bench/hookd/rules-only.policy.jsonc"
+bench_hookd default
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

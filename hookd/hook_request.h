@@ -1,0 +1,71 @@
+// The request Stalwart POSTs to an MTA hook, as its code (not its docs) builds it:
+// ../shared/reference/stalwart-mta-hooks.md §3. Plain structs plus one decoder.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace relaytrust::hookd {
+
+// Stalwart's stage enum. "auth" is a valid value that Stalwart never sends (no call site);
+// it still decodes so that a hook registered for it would be answered, not refused.
+enum class HookStage : std::uint8_t { Connect, Ehlo, Auth, Mail, Rcpt, Data };
+
+std::string_view hook_stage_name(HookStage stage);
+
+struct HookClient {
+    std::string ip;
+    std::uint16_t port = 0;
+    std::optional<std::string> ptr;   // null until Stalwart's iprev check ran
+    std::optional<std::string> helo;  // null before the first EHLO
+};
+
+struct HookServer {
+    std::string name;  // "Stalwart v0.16.19"
+    std::uint16_t port = 0;
+    std::string ip;  // the listener's bind address, e.g. "::"
+};
+
+struct HookTls {
+    std::string version;
+    std::string cipher;
+};
+
+struct HookEnvelope {
+    std::string from;             // lowercased by Stalwart; "" for the null sender
+    std::vector<std::string> to;  // at "rcpt" the last one is the recipient being asked about
+};
+
+struct HookMessage {
+    // [name, raw value] as received: the value keeps its leading space, folding and final CRLF.
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string contents;  // the raw body after the blank line
+    std::uint64_t size = 0;
+};
+
+struct HookRequest {
+    HookStage stage = HookStage::Connect;
+    HookClient client;
+    std::optional<std::string> sasl_login;
+    std::optional<HookTls> tls;
+    HookServer server;
+    std::optional<std::string> queue_id;
+    std::optional<HookEnvelope> envelope;
+    std::optional<HookMessage> message;
+};
+
+struct HookRequestDecodeResult {
+    std::optional<HookRequest> request;
+    std::string error;  // one line, set when request is empty
+};
+
+// Strict: malformed JSON, a wrong type, a missing required member or a stage without the
+// data Stalwart always sends with it is an error naming the member. Unknown members are
+// ignored, as Stalwart's own serde types ignore them.
+HookRequestDecodeResult decode_hook_request(std::string_view body);
+
+}  // namespace relaytrust::hookd

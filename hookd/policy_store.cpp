@@ -1,0 +1,57 @@
+#include "policy_store.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "dns/zone_resolver.h"
+#include "dns/zone_yaml.h"
+
+namespace relaytrust::hookd {
+
+std::shared_ptr<AuthServices> PolicyStore::make_auth_services(const Policy& policy,
+                                                              std::string& error) const {
+    if (dns_zone_file_.empty()) {
+        std::shared_ptr<AuthServices> services =
+            AuthServices::create(policy.auth, dns_forwarder_, &error);
+        if (!services) error = "cannot start the DNS resolver for sender authentication: " + error;
+        return services;
+    }
+    std::ifstream in(dns_zone_file_, std::ios::binary);
+    if (!in) {
+        error = dns_zone_file_ + ": cannot read";
+        return nullptr;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    const dns::yaml::Stream stream = dns::yaml::parse_stream(text.str());
+    if (!stream.ok() || stream.documents.empty()) {
+        error = dns_zone_file_ + ": " + (stream.ok() ? std::string("empty") : stream.error);
+        return nullptr;
+    }
+    auto zone = std::make_shared<dns::ZoneResolver>();
+    if (std::string e = zone->load_openspf_zonedata(stream.documents.front()); !e.empty()) {
+        error = dns_zone_file_ + ": " + e;
+        return nullptr;
+    }
+    return std::make_shared<AuthServices>(std::move(zone), policy.auth);
+}
+
+std::string PolicyStore::load() {
+    // Parse outside the lock: requests keep running on the old policy meanwhile.
+    PolicyLoadResult result =
+        policy_file_.empty() ? load_default_policy() : load_policy_file(policy_file_);
+    if (!result.ok()) {
+        std::string text = result.error_text();
+        return text.empty() ? "policy failed to load" : text;
+    }
+    // The DNS settings live in the policy, so each policy gets its own services.
+    std::string error;
+    std::shared_ptr<AuthServices> auth = make_auth_services(*result.policy, error);
+    if (!auth) return error;
+    std::lock_guard lock(mutex_);
+    current_ = {std::move(result.policy), std::move(auth)};
+    ++generation_;
+    return "";
+}
+
+}  // namespace relaytrust::hookd

@@ -1,0 +1,149 @@
+#include "stage_handler.h"
+
+#include <exception>
+#include <optional>
+#include <stdexcept>
+
+#include "engine/transaction.h"
+#include "verdict_mapping.h"
+
+namespace relaytrust::hookd {
+
+namespace {
+
+bool stops_session(const Verdict& v) {
+    return v.action == Action::Reject || v.action == Action::Tempfail ||
+           v.action == Action::Discard;
+}
+
+// Header values arrive as "<raw>\r\n"; the engine keeps the raw value without the final line
+// end (folding inside stays).
+std::string strip_final_line_end(std::string value) {
+    if (value.ends_with("\r\n")) {
+        value.resize(value.size() - 2);
+    } else if (value.ends_with('\n')) {
+        value.pop_back();
+    }
+    return value;
+}
+
+void fill_session(Session& s, const HookRequest& request, std::string_view hook_path) {
+    s.clues.hook_path = std::string(hook_path);
+    s.remote_ip = request.client.ip;
+    s.remote_port = request.client.port;
+    // Stalwart passes the PTR name as DNS returns it, maybe with the root dot; the other
+    // front ends see it without.
+    if (request.client.ptr) {
+        s.remote_host = *request.client.ptr;
+        if (s.remote_host.ends_with('.')) s.remote_host.pop_back();
+    }
+    s.local_ip = request.server.ip;
+    s.local_port = request.server.port;
+    // server.name is "Stalwart v0.16.19", a product string, not a host name: leaving
+    // mta_hostname empty lets the engine use the policy's hostname or the machine's for the
+    // authserv-id and the result header. (Stalwart's own Received header is not in the
+    // request, so nothing needs the MTA's name to recognise it.)
+    if (request.tls) {
+        s.tls_version = request.tls->version;
+        s.tls_cipher = request.tls->cipher;
+    }
+    if (request.sasl_login) s.authenticated_as = *request.sasl_login;
+}
+
+class Replay {
+  public:
+    Replay(PolicySnapshot snapshot, const HookRequest& request, std::string_view hook_path)
+        : transaction_(std::move(snapshot.policy), std::move(snapshot.auth)), request_(request) {
+        fill_session(transaction_.session(), request, hook_path);
+    }
+
+    Verdict run() {
+        const HookStage stage = request_.stage;
+        Verdict v = transaction_.connect();
+        if (stage == HookStage::Connect || stops_session(v)) return v;
+        note(v);
+
+        if (request_.client.helo) {
+            v = transaction_.ehlo(*request_.client.helo);
+            if (stage == HookStage::Ehlo || stops_session(v)) return v;
+            note(v);
+        }
+        if (stage == HookStage::Ehlo || stage == HookStage::Auth || !request_.envelope) return v;
+
+        const HookEnvelope& envelope = *request_.envelope;
+        v = transaction_.mail(envelope.from);
+        if (stage == HookStage::Mail || stops_session(v)) return v;
+        note(v);
+
+        for (std::size_t i = 0; i < envelope.to.size(); ++i) {
+            v = transaction_.rcpt(envelope.to[i]);
+            const bool last = i + 1 == envelope.to.size();
+            if (stage == HookStage::Rcpt) {
+                if (last) return v;
+                continue;
+            }
+            if (stops_session(v)) return v;
+            note(v);
+        }
+
+        if (request_.queue_id) transaction_.session().queue_id = *request_.queue_id;
+        const HookMessage& message = *request_.message;
+        for (const auto& [name, raw_value] : message.headers) {
+            transaction_.header(name, strip_final_line_end(raw_value));
+        }
+        transaction_.body(message.contents);
+        v = transaction_.data();
+        if (v.action == Action::Accept && earlier_quarantine_) {
+            v.action = Action::Quarantine;
+            v.reasons.push_back("quarantined at an earlier stage");
+        }
+        return v;
+    }
+
+    Transaction& transaction() { return transaction_; }
+
+  private:
+    void note(const Verdict& v) {
+        if (v.action == Action::Quarantine) earlier_quarantine_ = true;
+    }
+
+    Transaction transaction_;
+    const HookRequest& request_;
+    bool earlier_quarantine_ = false;
+};
+
+}  // namespace
+
+StageOutcome StageHandler::handle(const HookRequest& request, std::string_view hook_path) const {
+    StageOutcome outcome;
+    std::optional<Replay> replay;
+    try {
+        PolicySnapshot snapshot = policies_.current();
+        if (!snapshot.policy) throw std::runtime_error("no policy loaded");
+        // SPF/DKIM/DMARC results exist only at the end of data; evaluating them while
+        // replaying mail or rcpt would cost DNS lookups nobody reads.
+        if (request.stage != HookStage::Data) snapshot.auth = nullptr;
+        replay.emplace(std::move(snapshot), request, hook_path);
+        outcome.verdict = replay->run();
+        outcome.engine_error = outcome.verdict.rule == "on_error";
+        outcome.listener = replay->transaction().session().listener;
+        outcome.response =
+            map_verdict(outcome.verdict, request.stage, replay->transaction().session().headers);
+    } catch (const std::exception& e) {
+        // The engine itself never throws; this catches what is left (allocation failure, a
+        // bug here). The listener's on_error decides, as for an engine error.
+        outcome.engine_error = true;
+        outcome.verdict =
+            replay ? replay->transaction().failure_verdict(std::string("hookd error: ") + e.what())
+                   : Verdict{Action::Tempfail,
+                             default_reply(Action::Tempfail),
+                             {},
+                             {std::string("hookd error: ") + e.what()},
+                             "on_error"};
+        outcome.listener = replay ? replay->transaction().session().listener : "";
+        outcome.response = map_verdict(outcome.verdict, request.stage, {});
+    }
+    return outcome;
+}
+
+}  // namespace relaytrust::hookd
