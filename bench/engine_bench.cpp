@@ -19,11 +19,13 @@ void BM_DefaultPolicyDataStage(benchmark::State& state) {
         t.connect();
         t.mail("alice@example.org");
         t.rcpt("bob@example.com");
-        t.header("X-Spam-Status", " Yes, score=6.1 required=5.0 tests=BAYES_80,HTML_MESSAGE\r\n"
-                                  "\tautolearn=no autolearn_force=no version=4.0.0");
-        t.header("Received", " from sender.example.org (sender.example.org [203.0.113.7])\r\n"
-                             "\tby relay.example.net (Postfix) with ESMTP id 4AbC;"
-                             " Sun, 22 Nov 2026 10:00:00 +0000");
+        t.header("X-Spam-Status",
+                 " Yes, score=6.1 required=5.0 tests=BAYES_80,HTML_MESSAGE\r\n"
+                 "\tautolearn=no autolearn_force=no version=4.0.0");
+        t.header("Received",
+                 " from sender.example.org (sender.example.org [203.0.113.7])\r\n"
+                 "\tby relay.example.net (Postfix) with ESMTP id 4AbC;"
+                 " Sun, 22 Nov 2026 10:00:00 +0000");
         t.header("X-Spam-Status", " No, score=-5.0");
         t.header("Subject", " Quarterly numbers");
         Verdict v = t.data();
@@ -62,7 +64,8 @@ void BM_ExpressionEvaluate(benchmark::State& state) {
         "listener == 'relay-in' && is_ip_in_cidr(remote_ip, '10.0.0.0/8') && spam_score >= 5.0",
         symbols, error);
     BenchContext context;
-    for (auto _ : state) benchmark::DoNotOptimize(e->evaluate_bool(context));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(e->evaluate_bool(context));
 }
 BENCHMARK(BM_ExpressionEvaluate);
 

@@ -10,25 +10,9 @@ namespace relaytrust::milter {
 
 namespace {
 
-// Which of two verdicts wins when one was deferred: refusing beats discarding beats holding.
-int severity(Action action) {
-    switch (action) {
-        case Action::Accept:
-            return 0;
-        case Action::Quarantine:
-            return 1;
-        case Action::Discard:
-            return 2;
-        case Action::Tempfail:
-            return 3;
-        case Action::Reject:
-            return 4;
-    }
-    return 0;
-}
-
 void defer(std::optional<Verdict>& slot, Verdict verdict) {
-    if (!slot || severity(verdict.action) > severity(slot->action)) slot = std::move(verdict);
+    if (!slot || action_severity(verdict.action) > action_severity(slot->action))
+        slot = std::move(verdict);
 }
 
 // smfi_setreply treats the text as a format: a lone '%' makes the MTA drop it. CR/LF would
@@ -79,7 +63,7 @@ std::string quarantine_reason(const Verdict& verdict) {
 // are kept when the result still delivers (a held message must not keep forged headers).
 Verdict merge_deferred(Connection& connection, Verdict verdict) {
     for (auto* slot : {&connection.deferred_for_connection, &connection.deferred_for_message}) {
-        if (!*slot || severity((*slot)->action) <= severity(verdict.action)) continue;
+        if (!*slot || action_severity((*slot)->action) <= action_severity(verdict.action)) continue;
         Verdict winner = **slot;
         if (winner.action == Action::Quarantine) winner.modifications = verdict.modifications;
         for (auto& reason : verdict.reasons)

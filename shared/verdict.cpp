@@ -14,6 +14,22 @@ std::string_view action_name(Action action) {
     return kActionNames[static_cast<std::size_t>(action)];
 }
 
+int action_severity(Action action) {
+    switch (action) {
+        case Action::Accept:
+            return 0;
+        case Action::Quarantine:
+            return 1;
+        case Action::Discard:
+            return 2;
+        case Action::Tempfail:
+            return 3;
+        case Action::Reject:
+            return 4;
+    }
+    return 0;
+}
+
 bool parse_action(std::string_view text, Action& out) {
     for (std::size_t i = 0; i < kActionNames.size(); ++i) {
         if (kActionNames[i] == text) {

@@ -16,6 +16,9 @@ enum class Action : std::uint8_t { Accept, Reject, Tempfail, Discard, Quarantine
 inline constexpr std::size_t kActionCount = 5;
 
 std::string_view action_name(Action action);
+// Which of two verdicts wins when two decisions meet (a deferred one, a rule and strict
+// authentication): refusing beats tempfailing beats discarding beats holding beats accepting.
+int action_severity(Action action);
 bool parse_action(std::string_view text, Action& out);
 
 struct SmtpReply {

@@ -328,32 +328,13 @@ Verdict Transaction::run_rules(Stage stage) {
     return verdict;
 }
 
-namespace {
-// Which of two verdicts wins when a rule and strict authentication both speak.
-int severity(Action a) {
-    switch (a) {
-        case Action::Accept:
-            return 0;
-        case Action::Quarantine:
-            return 1;
-        case Action::Discard:
-            return 2;
-        case Action::Tempfail:
-            return 3;
-        case Action::Reject:
-            return 4;
-    }
-    return 0;
-}
-}  // namespace
-
 void Transaction::enforce_authentication(Verdict& verdict) const {
     if (!auth_) return;
     const AuthOutcome& a = auth_->outcome();
     const AuthSettings& s = policy_->auth;
     std::optional<Verdict> enforced;
     auto enforce = [&](Action action, const SmtpReply& reply, std::string why) {
-        if (enforced && severity(enforced->action) >= severity(action)) return;
+        if (enforced && action_severity(enforced->action) >= action_severity(action)) return;
         enforced = Verdict{};
         enforced->action = action;
         if (action != Action::Quarantine) enforced->reply = reply;
@@ -378,7 +359,7 @@ void Transaction::enforce_authentication(Verdict& verdict) const {
             enforce(s.on_temperror.action, s.on_temperror.reply, "strict DMARC: temperror");
         }
     }
-    if (!enforced || severity(enforced->action) <= severity(verdict.action)) return;
+    if (!enforced || action_severity(enforced->action) <= action_severity(verdict.action)) return;
     verdict.action = enforced->action;
     verdict.reply = enforced->reply;
     verdict.rule = enforced->rule;
