@@ -67,6 +67,10 @@ std::string usage_text() {
   relaytrust stalwart-config [options]
       Print Stalwart 0.16 MtaHook objects for the policy's listeners (see docs/hookd.md;
       options: [--policy FILE] [--url URL] [--token-file PATH] [--timeout-ms MS] ...).
+  relaytrust postfix-config [options]
+      Print Postfix main.cf and master.cf snippets for the policy's listeners (see
+      docs/milter.md; options: [--policy FILE] [--milter SOCKET]
+      [--listen-address LISTENER=[ADDR:]PORT] [--restrict-relays] [--chroot] ...).
   relaytrust --help | --version
 
 exit codes of `test`: 0 accept, 10 reject, 11 tempfail, 12 discard, 13 quarantine;

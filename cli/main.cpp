@@ -3,6 +3,7 @@
 #include <string>
 
 #include "commands.h"
+#include "postfix_config.h"
 #include "stalwart_config.h"
 
 int main(int argc, char** argv) {
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
     if (command == "check") return run_check(args, std::cout, std::cerr);
     if (command == "test") return run_test(args, std::cout, std::cerr);
     if (command == "stalwart-config") return run_stalwart_config(args, std::cout, std::cerr);
+    if (command == "postfix-config") return run_postfix_config(args, std::cout, std::cerr);
     if (command == "default-policy") return run_default_policy(args, std::cout, std::cerr);
     if (command == "--help" || command == "-h" || command == "help") {
         std::cout << usage_text();

@@ -52,6 +52,10 @@ struct Listener {
     ListenerMatch match;
     std::vector<TrustedRelay> relays;  // empty: verdict headers from this listener never trusted
     FailureMode on_error;
+    // "haproxy" when the MTA service behind this listener speaks the PROXY protocol (Postfix
+    // smtpd_upstream_proxy_protocol); "" otherwise. Used for generated MTA configuration; the
+    // engine itself sees the proxied client either way.
+    std::string proxy_protocol;
 };
 
 // A policy value that may be a plain expression string, a JSON constant, or Stalwart's
@@ -114,6 +118,8 @@ struct Policy {
     std::string hostname;  // our own name as configured; "" = the MTA's name (see Transaction)
     std::string system_hostname;  // the machine's name, the last fallback
     std::map<std::string, net::NetworkSet, std::less<>> networks;
+    // The same sets as written ("CIDR" / "!CIDR"), for generated MTA configuration.
+    std::map<std::string, std::vector<std::string>, std::less<>> network_entries;
     std::map<std::string, expr::Value, std::less<>> constants;  // usable as variables
     std::vector<Listener> listeners;  // in file order; identify_listener tries them in order
     std::array<std::vector<Rule>, kStageCount> rules_by_stage;  // phase dispatch table

@@ -321,12 +321,15 @@ class Loader {
                 continue;
             }
             net::NetworkSet set;
+            std::vector<std::string> entries;
             for (const auto& item : list) {
                 auto entry = get_string(item, what);
                 if (!entry) continue;
                 if (std::string err = set.add(*entry); !err.empty()) error(item, what + ": " + err);
+                entries.push_back(*entry);
             }
             policy.networks.emplace(name, std::move(set));
+            policy.network_entries.emplace(name, std::move(entries));
         }
     }
 
@@ -405,7 +408,7 @@ class Loader {
             }
             if (auto n = get_string(item["name"], "listener.name")) listener.name = *n;
             const std::string what = "listener '" + listener.name + "'";
-            check_keys(item, what, {"name", "match", "relays", "on_error"});
+            check_keys(item, what, {"name", "match", "relays", "on_error", "proxy_protocol"});
             if (policy.find_listener(listener.name)) {
                 error(item["name"], what + ": defined twice");
             }
@@ -415,6 +418,7 @@ class Loader {
             if (item.isMember("on_error")) {
                 load_failure_mode(item["on_error"], what + ".on_error", listener.on_error);
             }
+            if (item.isMember("proxy_protocol")) load_proxy_protocol(item, what, listener);
             policy.listeners.push_back(std::move(listener));
         }
         if (defaults != 1) {
@@ -422,6 +426,28 @@ class Loader {
                   "listeners: exactly one listener needs \"match\": {\"default\": true} "
                   "(found " +
                       std::to_string(defaults) + ")");
+        }
+    }
+
+    // "proxy_protocol": "haproxy" — the MTA service behind this listener takes connections
+    // through a PROXY-protocol proxy. The MTA then reports the proxied destination as the local
+    // address (Postfix {daemon_addr}/{daemon_port}), so such a listener cannot be recognised by
+    // local_port: it needs a daemon_name (or hook_path), unless it is the default listener.
+    void load_proxy_protocol(const Json::Value& item, const std::string& what, Listener& listener) {
+        const Json::Value& v = item["proxy_protocol"];
+        auto p = get_string(v, what + ".proxy_protocol");
+        if (!p) return;
+        if (*p != "haproxy") {
+            error(v, what + ".proxy_protocol: expected \"haproxy\" (the PROXY protocol, v1 or v2)");
+            return;
+        }
+        listener.proxy_protocol = *p;
+        const ListenerMatch& m = listener.match;
+        if (!m.is_default && m.daemon_names.empty() && m.hook_paths.empty()) {
+            error(v, what +
+                         ": behind the PROXY protocol the local address and port are the proxied "
+                         "destination, so this listener cannot be recognised by local_port; give "
+                         "it a daemon_name");
         }
     }
 

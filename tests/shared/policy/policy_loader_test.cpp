@@ -211,3 +211,39 @@ TEST_CASE("policy: listener identification order") {
     s.clues.daemon_name = "mx";
     CHECK(p.identify_listener(s)->name == "mx");
 }
+
+TEST_CASE("policy: proxy_protocol on a listener") {
+    auto r = load_policy_text(R"({
+        "networks": {"relays": ["10.0.0.1", "!10.0.0.0/31", "2001:db8::/32"]},
+        "listeners": [
+            {"name": "relay-in", "match": {"daemon_name": "relay-in", "local_port": 10026},
+             "relays": [{"name": "av", "network": "relays"}], "proxy_protocol": "haproxy"},
+            {"name": "mx", "match": {"default": true}, "proxy_protocol": "haproxy"},
+            {"name": "sub", "match": {"local_port": 587}}
+        ]})",
+                              "p");
+    REQUIRE_MESSAGE(r.ok(), r.error_text());
+    const Policy& p = *r.policy;
+    CHECK(p.find_listener("relay-in")->proxy_protocol == "haproxy");
+    CHECK(p.find_listener("mx")->proxy_protocol == "haproxy");  // the default needs no name
+    CHECK(p.find_listener("sub")->proxy_protocol.empty());
+    // The entries as written are kept for generated MTA configuration.
+    CHECK(p.network_entries.at("relays") ==
+          std::vector<std::string>{"10.0.0.1", "!10.0.0.0/31", "2001:db8::/32"});
+
+    // Only "haproxy" is known.
+    std::string e = errors_of(R"({"listeners": [
+        {"name": "mx", "match": {"default": true}, "proxy_protocol": "v2"}]})");
+    CHECK(e.find("p.jsonc:2:") == 0);
+    CHECK(e.find("proxy_protocol: expected \"haproxy\"") != std::string::npos);
+    CHECK(errors_of(R"({"listeners": [
+        {"name": "mx", "match": {"default": true}, "proxy_protocol": true}]})")
+              .find("proxy_protocol") != std::string::npos);
+
+    // Behind PROXY the local port is the proxied destination: a port-only listener is refused.
+    e = errors_of(R"({"listeners": [
+        {"name": "relay-in", "match": {"local_port": 10026}, "proxy_protocol": "haproxy"},
+        {"name": "mx", "match": {"default": true}}]})");
+    CHECK(e.find("cannot be recognised by local_port") != std::string::npos);
+    CHECK(e.find("p.jsonc:2:") == 0);
+}
