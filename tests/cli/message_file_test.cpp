@@ -21,7 +21,7 @@ struct TempFile {
 };
 }  // namespace
 
-TEST_CASE("cli message: headers keep raw values and folding; body streams in chunks") {
+TEST_CASE("cli message: headers keep raw values and folding, body streams in chunks") {
     TempFile f("Subject: hello\r\n  world\r\nX-A:b\r\n\r\nline1\r\nline2\r\n");
     MessageFile m(f.path.string());
     REQUIRE(m.ok());
@@ -46,7 +46,7 @@ TEST_CASE("cli message: headers keep raw values and folding; body streams in chu
     CHECK(again == body);
 }
 
-TEST_CASE("cli message: a continuation line first is an error; a non-header ends the block") {
+TEST_CASE("cli message: a continuation line first is an error, a non-header ends the block") {
     TempFile bad(" folded\nSubject: x\n\nbody\n");
     CHECK_FALSE(MessageFile(bad.path.string()).ok());
     TempFile no_blank("Subject: x\nthis is body text\n");

@@ -103,7 +103,7 @@ TEST_SUITE("codec") {
         CHECK(r.error.find('\n') == std::string::npos);
     }
 
-    TEST_CASE("a minimal connect request decodes; unknown members are ignored") {
+    TEST_CASE("a minimal connect request decodes, unknown members are ignored") {
         CHECK(decode_hook_request(kConnect).request);
         CHECK(decode_hook_request(
                   replace(kConnect, R"("ptr":null,)", R"("ptr":null,"future":{"x":[1,2]},)"))

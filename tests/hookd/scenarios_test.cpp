@@ -196,7 +196,7 @@ TEST_SUITE("scenarios") {
         }
     }
 
-    TEST_CASE("relay-in refuses anyone but the relay; mx strips every verdict header") {
+    TEST_CASE("relay-in refuses anyone but the relay, mx strips every verdict header") {
         HookdProcess hookd({"--no-auth", "--dns-zone", RELAYTRUST_HOOKD_TEST_ZONE});
         Connection stranger;
         stranger.client_ip = "192.0.2.7";

@@ -42,7 +42,7 @@ TEST_CASE("engine: relay-in from a stranger is refused at connect with the polic
     CHECK(t.relay() == nullptr);
 }
 
-TEST_CASE("engine: trusted relay spam is rejected; edits are not sent for a reject") {
+TEST_CASE("engine: trusted relay spam is rejected, and edits are not sent for a reject") {
     Transaction t = relay_session();
     REQUIRE(t.connect().action == Action::Accept);
     CHECK(t.relay() != nullptr);
