@@ -12,9 +12,15 @@ namespace relaytrust::hookd {
 namespace {
 
 Authenticator::Digest sha256(std::string_view data) {
+    // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up (under a lock) at every
+    // use, and every request's credentials go through here.
+    static const EVP_MD* const kSha256 = [] {
+        const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+        return md ? md : EVP_sha256();
+    }();
     Authenticator::Digest digest{};
     unsigned int length = 0;
-    if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||
+    if (EVP_Digest(data.data(), data.size(), digest.data(), &length, kSha256, nullptr) != 1 ||
         length != digest.size()) {
         throw std::runtime_error("SHA-256 failed");
     }

@@ -88,6 +88,7 @@ class Reader {
             ++pos_;
             return true;
         }
+        out.members.reserve(6);  // the widest hook object (context.client) has six members
         for (;;) {
             skip_space();
             if (at_end() || peek() != '"') return fail("expected a member name in quotes");
@@ -124,6 +125,7 @@ class Reader {
             ++pos_;
             return true;
         }
+        out.items.reserve(4);  // hook arrays are short: [name, value] pairs, recipients
         for (;;) {
             skip_space();
             out.items.emplace_back();
@@ -160,25 +162,26 @@ class Reader {
         return true;
     }
 
-    static void append_utf8(std::string& out, unsigned cp) {
+    static void append_utf8(char*& w, unsigned cp) {
         if (cp < 0x80) {
-            out += static_cast<char>(cp);
+            *w++ = static_cast<char>(cp);
         } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
+            *w++ = static_cast<char>(0xC0 | (cp >> 6));
+            *w++ = static_cast<char>(0x80 | (cp & 0x3F));
         } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
+            *w++ = static_cast<char>(0xE0 | (cp >> 12));
+            *w++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            *w++ = static_cast<char>(0x80 | (cp & 0x3F));
         } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
+            *w++ = static_cast<char>(0xF0 | (cp >> 18));
+            *w++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            *w++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            *w++ = static_cast<char>(0x80 | (cp & 0x3F));
         }
     }
 
-    bool escape(std::string& out) {
+    // Decodes the escape at pos_ into w (at most 4 bytes), moving w past what it wrote.
+    bool escape(char*& w) {
         ++pos_;  // '\'
         if (at_end()) return fail("unexpected end of input in an escape");
         const char c = text_[pos_++];
@@ -186,22 +189,22 @@ class Reader {
             case '"':
             case '\\':
             case '/':
-                out += c;
+                *w++ = c;
                 return true;
             case 'b':
-                out += '\b';
+                *w++ = '\b';
                 return true;
             case 'f':
-                out += '\f';
+                *w++ = '\f';
                 return true;
             case 'n':
-                out += '\n';
+                *w++ = '\n';
                 return true;
             case 'r':
-                out += '\r';
+                *w++ = '\r';
                 return true;
             case 't':
-                out += '\t';
+                *w++ = '\t';
                 return true;
             case 'u':
                 break;
@@ -219,28 +222,63 @@ class Reader {
             if (low < 0xDC00 || low > 0xDFFF) return fail("unpaired high surrogate");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
         }
-        append_utf8(out, cp);
+        append_utf8(w, cp);
         return true;
+    }
+
+    // Bytes from `from` up to the string's closing quote (a quote not escaped by an odd run
+    // of backslashes), or to the end of the text when it is unterminated.
+    std::size_t encoded_length_from(std::size_t from) const {
+        std::size_t i = from;
+        for (;;) {
+            const void* hit = std::memchr(text_.data() + i, '"', text_.size() - i);
+            if (hit == nullptr) return text_.size() - from;
+            const std::size_t quote = static_cast<const char*>(hit) - text_.data();
+            std::size_t backslashes = 0;
+            while (quote - backslashes > from && text_[quote - backslashes - 1] == '\\')
+                ++backslashes;
+            if (backslashes % 2 == 0) return quote - from;
+            i = quote + 1;
+        }
     }
 
     bool string(std::string& out) {
         ++pos_;  // opening quote
+        const std::size_t start = pos_;
+        pos_ = plain_run_end(pos_);
+        if (at_end()) return fail("unterminated string");
+        if (peek() == '"') {  // no escapes: one copy
+            out.assign(text_.data() + start, pos_ - start);
+            ++pos_;
+            return true;
+        }
+        // Escapes (or a control character). Decoding never produces more bytes than it reads,
+        // so a buffer of the encoded length holds the result: no growth, no per-byte appends.
+        out.resize(encoded_length_from(start) + 4);  // + 4: room for one escape, see below
+        char* const begin = out.data();
+        char* const limit = begin + out.size() - 4;
+        char* w = begin;
+        std::memcpy(w, text_.data() + start, pos_ - start);
+        w += pos_ - start;
         for (;;) {
-            // Copy the run of plain characters up to the next quote, backslash or control.
-            const std::size_t start = pos_;
-            pos_ = plain_run_end(pos_);
-            out.append(text_.data() + start, pos_ - start);
             if (at_end()) return fail("unterminated string");
             const char c = peek();
             if (c == '"') {
                 ++pos_;
+                out.resize(static_cast<std::size_t>(w - begin));
                 return true;
             }
-            if (c == '\\') {
-                if (!escape(out)) return false;
-                continue;
+            if (c != '\\') return fail("control character in a string");
+            // Always true for valid input (decoded <= encoded); a guard, not a code path.
+            if (w > limit) return fail("string longer than its encoded form");
+            if (!escape(w)) return false;
+            const std::size_t run = pos_;
+            pos_ = plain_run_end(pos_);
+            if (static_cast<std::size_t>(limit - w) < pos_ - run) {
+                return fail("string longer than its encoded form");
             }
-            return fail("control character in a string");
+            std::memcpy(w, text_.data() + run, pos_ - run);
+            w += pos_ - run;
         }
     }
 

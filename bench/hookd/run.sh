@@ -58,6 +58,9 @@ port_from_log() {  # waits for the "listening on" line
     echo "$port"
 }
 
+REQUEST="$WORK/request.json"
+python3 "$SOURCE_DIR/bench/hookd/make_request.py" "$REQUEST"
+echo "request: $(wc -c <"$REQUEST") bytes of JSON (bench/hookd/make_request.py)"
 TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s\n' "$TOKEN" >"$WORK/token"
 chmod 600 "$WORK/token"
@@ -74,7 +77,7 @@ start_server() {
 
 # run_wrk URL CONNECTIONS DELAY_MS -> the RESULT line
 run_wrk() {  # (DURATION may be overridden per call)
-    wrk -t"$WRK_THREADS" -c"$2" -d"$DURATION" --latency -s "$LUA" "$1" -- "$TOKEN" "$3" |
+    wrk -t"$WRK_THREADS" -c"$2" -d"$DURATION" --latency -s "$LUA" "$1" -- "$REQUEST" "$TOKEN" "$3" |
         grep '^RESULT' | sed 's/^RESULT //'
 }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
@@ -89,7 +92,7 @@ CONSTANT_URL="http://127.0.0.1:$SERVER_PORT/hook/relay-in"
 
 echo "machine: $(nproc) CPU ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(uname -sr)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/hookd/post.lua URL -- TOKEN 0"
+echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/hookd/post.lua URL -- REQUEST.json TOKEN 0"
 echo "servers: --threads $SERVER_THREADS, Release build, same machine as wrk"
 echo "single constant: $(run_wrk "$CONSTANT_URL" 1 0)"
 
@@ -102,7 +105,7 @@ bench_hookd() {
         --threads "$SERVER_THREADS" "$@"
     url="http://127.0.0.1:$SERVER_PORT/hook/relay-in"
     # The request must be answered, and answered 2xx.
-    reply=$(wrk -t1 -c1 -d1s -s "$LUA" "$url" -- "$TOKEN" 0 | grep -c 'errors=0' || true)
+    reply=$(wrk -t1 -c1 -d1s -s "$LUA" "$url" -- "$REQUEST" "$TOKEN" 0 | grep -c 'errors=0' || true)
     [ "$reply" = 1 ] || { echo "hookd answered with errors; log:"; cat "$WORK/hookd-$name.log"; exit 1; }
 
     echo "== hookd, policy: $name"

@@ -251,13 +251,11 @@ Verdict Transaction::rcpt(std::string recipient) {
 
 void Transaction::header(std::string name, std::string raw_value) {
     session_.headers.push_back({std::move(name), std::move(raw_value)});
-    if (!auth_) return;
     const Header& h = session_.headers.back();
-    bool own = false;
-    if (headers::iequals(h.name, "Received")) {
-        own = !non_own_received_seen_ && is_own_received(*policy_, session_, h);
-        if (!own) non_own_received_seen_ = true;
-    }
+    const std::size_t own_before = received_layout_.own_received_count;
+    received_layout_.add(*policy_, session_, h, session_.headers.size() - 1);
+    if (!auth_) return;
+    const bool own = received_layout_.own_received_count != own_before;
     auth_->on_header(session_, h, own, our_hostname());
 }
 
@@ -268,7 +266,7 @@ void Transaction::body(std::string_view chunk) {
 
 Verdict Transaction::data() {
     try {
-        analysis_ = analyse_verdict_headers(*policy_, relay_, session_);
+        analysis_ = analyse_verdict_headers(*policy_, relay_, session_, &received_layout_);
         if (auth_) auth_->finish(session_);
     } catch (const std::exception& e) {
         return failure_verdict(std::string("engine error analysing headers: ") + e.what());
@@ -280,7 +278,7 @@ void Transaction::reset_message() {
     session_.reset_message();
     analysis_ = TrustAnalysis{};
     auth_.reset();
-    non_own_received_seen_ = false;
+    received_layout_ = ReceivedLayout{};
 }
 
 Verdict Transaction::run_stage(Stage stage) {

@@ -75,7 +75,7 @@ class Transaction {
     TrustAnalysis analysis_;
     std::shared_ptr<AuthServices> auth_services_;
     std::unique_ptr<MessageAuthentication> auth_;
-    bool non_own_received_seen_ = false;  // for spotting our MTA's Received headers on top
+    ReceivedLayout received_layout_;  // our MTA's Received headers on top, the relay's hop
 };
 
 }  // namespace relaytrust

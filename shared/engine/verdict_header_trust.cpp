@@ -1,7 +1,6 @@
 #include "engine/verdict_header_trust.h"
 
 #include <algorithm>
-#include <map>
 
 #include "headers/received_parser.h"
 
@@ -32,16 +31,37 @@ const TrustedRelay* find_trusted_relay(const Listener& listener, const Session& 
     return nullptr;
 }
 
+void ReceivedLayout::add(const Policy& policy, const Session& session, const Header& header,
+                         std::size_t index) {
+    if (relay_hop_index || !iequals(header.name, "Received")) return;
+    if (is_own_received(policy, session, header)) {
+        ++own_received_count;
+    } else {
+        relay_hop_index = index;
+    }
+}
+
 namespace {
 
-struct LowerLess {
-    bool operator()(const std::string& a, const std::string& b) const {
-        return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-                                            [](char x, char y) {
-                                                return std::tolower(static_cast<unsigned char>(x)) <
-                                                       std::tolower(static_cast<unsigned char>(y));
-                                            });
+// Counts per header name, case-insensitively. A message has a handful of verdict header
+// names: a short vector beats a map (and std::tolower's locale lookups).
+class NameCounter {
+  public:
+    int& operator[](std::string_view name) {
+        for (auto& [known, count] : entries_) {
+            if (iequals(known, name)) return count;
+        }
+        return entries_.emplace_back(name, 0).second;
     }
+    const int* find(std::string_view name) const {
+        for (const auto& [known, count] : entries_) {
+            if (iequals(known, name)) return &count;
+        }
+        return nullptr;
+    }
+
+  private:
+    std::vector<std::pair<std::string_view, int>> entries_;
 };
 
 VerdictHeaderKind classify(const Policy& policy, std::string_view name) {
@@ -93,26 +113,33 @@ int spam_priority(VerdictHeaderKind kind) {
 }  // namespace
 
 TrustAnalysis analyse_verdict_headers(const Policy& policy, const TrustedRelay* relay,
-                                      const Session& session) {
+                                      const Session& session, const ReceivedLayout* layout) {
     TrustAnalysis out;
     out.relay = relay;
     const auto& hdrs = session.headers;
 
     // Locate our own Received headers (on top) and the relay's hop just below them.
-    std::size_t region_start = 0;
-    for (std::size_t i = 0; i < hdrs.size(); ++i) {
-        if (!iequals(hdrs[i].name, "Received")) continue;
-        if (is_own_received(policy, session, hdrs[i])) {
-            ++out.own_received_count;
-            region_start = i + 1;
-            continue;
+    ReceivedLayout computed;
+    if (!layout) {
+        for (std::size_t i = 0; i < hdrs.size() && !computed.relay_hop_index; ++i) {
+            computed.add(policy, session, hdrs[i], i);
         }
-        out.relay_hop_index = i;
-        break;
+        layout = &computed;
+    }
+    out.own_received_count = layout->own_received_count;
+    out.relay_hop_index = layout->relay_hop_index;
+    // Own Received headers are the first ones of the block: the region the relay wrote starts
+    // below the last of them.
+    std::size_t region_start = 0;
+    for (std::size_t i = 0, own = 0; i < hdrs.size() && own < out.own_received_count; ++i) {
+        if (iequals(hdrs[i].name, "Received")) {
+            ++own;
+            region_start = i + 1;
+        }
     }
 
     // Every verdict header instance, with its occurrence number among same-named headers.
-    std::map<std::string, int, LowerLess> seen;
+    NameCounter seen;
     for (std::size_t i = 0; i < hdrs.size(); ++i) {
         VerdictHeaderKind kind = classify(policy, hdrs[i].name);
         if (kind == VerdictHeaderKind::None) continue;
@@ -125,24 +152,25 @@ TrustAnalysis analyse_verdict_headers(const Policy& policy, const TrustedRelay* 
     }
 
     // Pick, per header name, the single instance in the trusted position.
-    std::map<std::string, std::size_t, LowerLess> chosen;  // name -> index into decisions
+    // Per name, the index into decisions of the instance in position (-1: none yet).
+    NameCounter chosen;
     if (relay) {
         for (std::size_t k = 0; k < out.decisions.size(); ++k) {
             const auto& d = out.decisions[k];
             if (iequals(d.name, policy.result_header.name)) continue;
             if (relay->position == VerdictPosition::LastInstance) {
-                chosen[d.name] = k;  // later instances overwrite: the last one stays
+                chosen[d.name] = static_cast<int>(k);  // later ones overwrite: the last stays
             } else if (out.relay_hop_index && d.header_index >= region_start &&
                        d.header_index < *out.relay_hop_index) {
-                chosen[d.name] = k;  // the last one above the hop is nearest to it
+                chosen[d.name] = static_cast<int>(k);  // the last one above the hop is nearest
             }
         }
     }
 
     for (std::size_t k = 0; k < out.decisions.size(); ++k) {
         auto& d = out.decisions[k];
-        auto it = chosen.find(d.name);
-        const bool in_position = it != chosen.end() && it->second == k;
+        const int* chosen_index = chosen.find(d.name);
+        const bool in_position = chosen_index && *chosen_index == static_cast<int>(k);
         if (iequals(d.name, policy.result_header.name)) {
             d.reason = "relaytrust writes its own " + policy.result_header.name +
                        "; incoming copies are never kept";

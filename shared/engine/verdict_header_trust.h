@@ -47,7 +47,20 @@ bool is_own_received(const Policy& policy, const Session& session, const Header&
 // The relay (of the session's listener) whose network holds remote_ip, or nullptr.
 const TrustedRelay* find_trusted_relay(const Listener& listener, const Session& session);
 
+// Where the Received headers on top of the block stand: ours first, then the relay's hop.
+struct ReceivedLayout {
+    std::size_t own_received_count = 0;          // Received headers our MTA put on top
+    std::optional<std::size_t> relay_hop_index;  // the first Received below ours
+    // Feeds the header at `index` (headers arrive top down); parses only the Received headers
+    // down to the first foreign one.
+    void add(const Policy& policy, const Session& session, const Header& header,
+             std::size_t index);
+};
+
+// layout: the Received layout already worked out while the headers streamed in (each
+// Received is then parsed once per message), or nullptr to work it out here.
 TrustAnalysis analyse_verdict_headers(const Policy& policy, const TrustedRelay* relay,
-                                      const Session& session);
+                                      const Session& session,
+                                      const ReceivedLayout* layout = nullptr);
 
 }  // namespace relaytrust

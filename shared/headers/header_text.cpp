@@ -9,21 +9,27 @@
 namespace relaytrust::headers {
 
 std::string unfold(std::string_view raw_value) {
+    const std::string_view trimmed = text::trim(raw_value);
     std::string unfolded;
-    unfolded.reserve(raw_value.size());
-    const std::size_t size = raw_value.size();
-    for (std::size_t i = 0; i < size; ++i) {
-        const char c = raw_value[i];
-        // A line break is only a fold when WSP follows; the WSP itself stays.
-        if (c == '\r' && i + 2 < size && raw_value[i + 1] == '\n' &&
-            text::is_wsp(raw_value[i + 2])) {
-            ++i;
-            continue;
+    unfolded.reserve(trimmed.size());
+    // Copies the runs between line breaks whole: most values have no fold, or one or two.
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t lf = trimmed.find('\n', start);
+        if (lf == std::string_view::npos) {
+            unfolded.append(trimmed.substr(start));
+            break;
         }
-        if (c == '\n' && i + 1 < size && text::is_wsp(raw_value[i + 1])) continue;
-        unfolded.push_back(c);
+        // A line break is only a fold when WSP follows; the WSP itself stays. A lone LF folds
+        // too; a CR before it goes with it.
+        const bool fold = lf + 1 < trimmed.size() && text::is_wsp(trimmed[lf + 1]);
+        std::size_t run_end = lf;
+        if (fold && run_end > start && trimmed[run_end - 1] == '\r') --run_end;
+        unfolded.append(trimmed.substr(start, run_end - start));
+        if (!fold) unfolded.append(trimmed.substr(run_end, lf + 1 - run_end));
+        start = lf + 1;
     }
-    return std::string(text::trim(unfolded));
+    return unfolded;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
