@@ -1,8 +1,8 @@
 #include "callbacks.h"
 
 #include "callbacks_internal.h"
-#include "decision_log.h"
 #include "log.h"
+#include "metrics.h"
 #include "verdict_reply.h"
 
 namespace relaytrust::milter {
@@ -22,6 +22,7 @@ void set_policy_holder(PolicyHolder* holder) {
 }
 
 sfsistat without_connection(Callback callback) {
+    metrics().count_error(ErrorKind::NoConnection);
     log_error("milter callback without connection state; answering with a temporary failure");
     // Header and body steps may be negotiated without reply; libmilter turns CONTINUE into
     // "no reply" there, whereas a stray TEMPFAIL would be taken as one.
@@ -35,6 +36,7 @@ sfsistat callback_failed(SMFICTX* ctx, Callback callback, const std::string& wha
         log_error("internal error without connection state: " + what);
         return without_connection(callback);
     }
+    metrics().count_error(ErrorKind::Internal);
     Verdict failure = connection->transaction.failure_verdict("internal error: " + what);
     switch (callback) {
         case Callback::Connect:
@@ -52,15 +54,20 @@ sfsistat callback_failed(SMFICTX* ctx, Callback callback, const std::string& wha
         case Callback::Data:
         case Callback::Header:
         case Callback::Body: {
-            // Only collecting here: the failure is answered at end of message.
+            // Only collecting here: the failure is answered, and logged as the message's
+            // decision, at end of message.
             const bool header = callback == Callback::Header;
             const bool data = callback == Callback::Data;
-            log_decision(*connection,
-                         data     ? "data-command"
+            log_warning(std::string("internal error in the ") +
+                        (data     ? "DATA"
                          : header ? "header"
-                                  : "body",
-                         failure, "deferred to end of message");
-            connection->deferred_for_message = std::move(failure);
+                                  : "body") +
+                        " callback, answered at end of message: " + what);
+            if (!connection->deferred_for_message ||
+                action_severity(failure.action) >
+                    action_severity(connection->deferred_for_message->verdict.action)) {
+                connection->deferred_for_message = DeferredVerdict{std::move(failure), Stage::Data};
+            }
             return collected(*connection, data     ? SMFIP_NR_DATA
                                           : header ? SMFIP_NR_HDR
                                                    : SMFIP_NR_BODY);

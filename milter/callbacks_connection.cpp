@@ -46,8 +46,9 @@ std::string hex(unsigned long value) {
 Connection& connection_for(SMFICTX* ctx) {
     if (Connection* existing = connection_of(ctx)) return *existing;
     // No negotiation before this connect (SMFIC_QUIT_NC reuse): reply at every stage.
-    auto connection =
-        std::make_unique<Connection>(policy_holder().current(), policy_holder().auth());
+    PolicySnapshot snapshot = policy_holder().snapshot();
+    auto connection = std::make_unique<Connection>(std::move(snapshot.policy),
+                                                   policy_holder().auth(), snapshot.generation);
     smfi_setpriv(ctx, connection.get());
     return *connection.release();
 }
@@ -77,15 +78,16 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long offered_actions, unsigned long
                       unsigned long, unsigned long, unsigned long* actions, unsigned long* steps,
                       unsigned long* reserved2, unsigned long* reserved3) {
     try {
-        std::shared_ptr<const Policy> policy = policy_holder().current();
+        PolicySnapshot snapshot = policy_holder().snapshot();
         if ((offered_actions & kRequiredActions) != kRequiredActions) {
+            metrics().count_error(ErrorKind::Negotiate);
             log_error("MTA offers milter actions " + hex(offered_actions) +
                       " without header edits and quarantine; refusing the connection (the MTA "
                       "applies its milter_default_action)");
             return SMFIS_REJECT;
         }
         *actions = kRequiredActions | (offered_actions & kOptionalActions);
-        *steps = wanted_steps(*policy, offered_steps);
+        *steps = wanted_steps(*snapshot.policy, offered_steps);
         *reserved2 = 0;
         *reserved3 = 0;
         if (log_verbose()) {
@@ -95,7 +97,8 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long offered_actions, unsigned long
         }
 
         delete connection_of(ctx);  // defensive: a second negotiation on one context
-        auto connection = std::make_unique<Connection>(std::move(policy), policy_holder().auth());
+        auto connection = std::make_unique<Connection>(std::move(snapshot.policy),
+                                                       policy_holder().auth(), snapshot.generation);
         connection->negotiated = true;
         connection->actions = *actions;
         connection->protocol = *steps;
@@ -107,6 +110,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long offered_actions, unsigned long
         }
         return SMFIS_CONTINUE;
     } catch (const std::exception& e) {
+        metrics().count_error(ErrorKind::Negotiate);
         log_error(std::string("cannot set up a connection: ") + e.what());
         smfi_setpriv(ctx, nullptr);
         return SMFIS_REJECT;
@@ -120,7 +124,8 @@ sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
         fill_connect_facts(ctx, hostname, hostaddr, session);
         connection.client = client_label(session);
         if (log_verbose()) log_debug(describe_connect_macros(ctx, hostname));
-        Verdict verdict = connection.transaction.connect();
+        Verdict verdict = engine_call(connection, Stage::Connect,
+                                      [&] { return connection.transaction.connect(); });
         return reply_before_end_of_message(ctx, connection, Stage::Connect, SMFIP_NR_CONN,
                                            std::move(verdict));
     });
@@ -131,7 +136,9 @@ sfsistat on_helo(SMFICTX* ctx, char* helo) {
         Connection* connection = connection_of(ctx);
         if (connection == nullptr) return without_connection(Callback::Helo);
         fill_helo_facts(ctx, connection->transaction.session());
-        Verdict verdict = connection->transaction.ehlo(helo ? helo : "");
+        Verdict verdict = engine_call(*connection, Stage::Ehlo, [&] {
+            return connection->transaction.ehlo(helo ? helo : "");
+        });
         return reply_before_end_of_message(ctx, *connection, Stage::Ehlo, SMFIP_NR_HELO,
                                            std::move(verdict));
     });

@@ -3,10 +3,13 @@
 
 #include <libmilter/mfapi.h>
 
+#include <chrono>
 #include <exception>
 #include <string>
 
 #include "connection.h"
+#include "decision_log.h"
+#include "metrics.h"
 #include "policy_holder.h"
 
 namespace relaytrust::milter::detail {
@@ -16,6 +19,18 @@ void set_policy_holder(PolicyHolder* holder);
 
 inline Connection* connection_of(SMFICTX* ctx) {
     return static_cast<Connection*>(smfi_getpriv(ctx));
+}
+
+// One engine stage call, timed for the decision line (engine_us) and the latency histogram;
+// an on_error verdict from the engine counts as an engine error.
+template <typename Call>
+Verdict engine_call(Connection& connection, Stage stage, Call&& call) {
+    const auto started = std::chrono::steady_clock::now();
+    Verdict verdict = call();
+    connection.engine_time = std::chrono::steady_clock::now() - started;
+    metrics().observe_engine(stage, connection.engine_time);
+    if (is_failure_verdict(verdict)) metrics().count_error(ErrorKind::Engine);
+    return verdict;
 }
 
 // What a callback does when it throws (allocation failure, a bug): the listener's on_error

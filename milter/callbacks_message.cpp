@@ -38,8 +38,10 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
         connection->deferred_for_message.reset();
         Session& session = connection->transaction.session();
         fill_mail_facts(ctx, session);
-        Verdict verdict =
-            connection->transaction.mail(first_argument_or_macro(ctx, argv, "{mail_addr}"));
+        std::string sender = first_argument_or_macro(ctx, argv, "{mail_addr}");
+        Verdict verdict = engine_call(*connection, Stage::Mail, [&] {
+            return connection->transaction.mail(std::move(sender));
+        });
         // mail() starts a fresh message, which clears the queue ID: set it afterwards.
         update_queue_id(ctx, session);
         return reply_before_end_of_message(ctx, *connection, Stage::Mail, SMFIP_NR_MAIL,
@@ -52,8 +54,10 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
         Connection* connection = connection_of(ctx);
         if (connection == nullptr) return without_connection(Callback::Rcpt);
         update_queue_id(ctx, connection->transaction.session());
-        Verdict verdict =
-            connection->transaction.rcpt(first_argument_or_macro(ctx, argv, "{rcpt_addr}"));
+        connection->recipient = first_argument_or_macro(ctx, argv, "{rcpt_addr}");
+        Verdict verdict = engine_call(*connection, Stage::Rcpt, [&] {
+            return connection->transaction.rcpt(connection->recipient);
+        });
         return reply_before_end_of_message(ctx, *connection, Stage::Rcpt, SMFIP_NR_RCPT,
                                            std::move(verdict));
     });
@@ -99,7 +103,9 @@ sfsistat on_eom(SMFICTX* ctx) {
         if (connection == nullptr) return without_connection(Callback::EndOfMessage);
         update_queue_id(ctx, connection->transaction.session());
         if (log_verbose()) log_headers_seen(*connection);
-        Verdict verdict = connection->transaction.data();
+        Verdict verdict =
+            engine_call(*connection, Stage::Data, [&] { return connection->transaction.data(); });
+        metrics().count_auth(connection->transaction.auth_outcome());
         sfsistat reply = reply_at_end_of_message(ctx, *connection, std::move(verdict));
         ++connection->messages;
         connection->reset_message();

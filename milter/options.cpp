@@ -110,6 +110,9 @@ std::string usage_text() {
         "  --dns HOST:PORT      DNS server for SPF/DKIM/DMARC (default: the policy's, else\n"
         "                       /etc/resolv.conf)\n"
         "  --no-auth            skip SPF/DKIM/DMARC whatever the policy says\n"
+        "  --metrics HOST:PORT  serve GET /metrics (Prometheus) and GET /healthz over HTTP\n"
+        "                       (default: off; loopback only unless --metrics-public)\n"
+        "  --metrics-public     allow --metrics on a non-loopback address (no authentication!)\n"
         "  --check              load the policy, report errors as file:line:col, and exit\n"
         "  --help, --version\n"
         "Signals: SIGHUP reloads the policy (a broken file keeps the old one); SIGTERM stops.\n";
@@ -199,6 +202,13 @@ ParseResult parse_options(int argc, char** argv) {
             options.dns = value;
         } else if (arg == "--no-auth") {
             options.no_auth = true;
+        } else if (arg == "--metrics") {
+            if (!take_value()) return result;
+            MetricsEndpoint endpoint;
+            if (!parse_metrics_endpoint(value, endpoint, result.error)) return result;
+            options.metrics = std::move(endpoint);
+        } else if (arg == "--metrics-public") {
+            options.metrics_public = true;
         } else if (arg == "--check") {
             options.check = true;
         } else {
@@ -212,6 +222,17 @@ ParseResult parse_options(int argc, char** argv) {
             result.error = error;
             return result;
         }
+    }
+    // The endpoint has no authentication and tells anyone who can reach it how much mail
+    // flows and what is refused: loopback only, unless the admin says otherwise.
+    if (options.metrics && !options.metrics_public && !is_loopback_host(options.metrics->host)) {
+        result.error = "--metrics " + options.metrics->host +
+                       " is not a loopback address; add --metrics-public to serve metrics there";
+        return result;
+    }
+    if (options.metrics_public && !options.metrics) {
+        result.error = "--metrics-public needs --metrics HOST:PORT";
+        return result;
     }
     if (!options.foreground && !options.check && options.log == LogTarget::Stderr) {
         result.error = "--log stderr needs --foreground (a daemon has no stderr)";

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "metrics_server.h"
+
 namespace relaytrust::milter {
 
 enum class LogTarget { Stderr, Syslog };
@@ -28,6 +30,8 @@ struct Options {
     bool verbose = false;          // also log macros and headers per connection
     int timeout_seconds = 0;       // smfi_settimeout; 0 = libmilter's default (7210 s)
     bool tcp_nodelay = true;       // --no-tcp-nodelay: libmilter as shipped (benchmarks only)
+    std::optional<MetricsEndpoint> metrics;  // --metrics HOST:PORT; unset = no HTTP endpoint
+    bool metrics_public = false;             // --metrics-public: allow a non-loopback address
 
     LogTarget effective_log() const {
         return log.value_or(foreground || check ? LogTarget::Stderr : LogTarget::Syslog);

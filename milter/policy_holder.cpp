@@ -3,8 +3,12 @@
 namespace relaytrust::milter {
 
 PolicyLoadResult PolicyHolder::load() {
+    std::lock_guard lock(load_mutex_);
     PolicyLoadResult result = path_.empty() ? load_default_policy() : load_policy_file(path_);
-    if (result.ok()) policy_.store(result.policy);
+    if (result.ok()) {
+        snapshot_.store(std::make_shared<const PolicySnapshot>(
+            PolicySnapshot{result.policy, generation() + 1}));
+    }
     return result;
 }
 

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "log.h"
+#include "metrics.h"
 
 // libmilter's mi_signal_thread() calls sigwait({SIGHUP, SIGTERM, SIGINT}) and stops the milter on
 // SIGHUP. This definition takes precedence over libc's for libmilter.so (the executable comes
@@ -34,11 +35,15 @@ void reload_policy(PolicyHolder& policy) {
         policy.path().empty() ? "the embedded default policy" : policy.path();
     PolicyLoadResult result = policy.load();
     if (result.ok()) {
-        log_info("policy reloaded: " + describe_policy(*result.policy) +
-                 "; new connections use it");
+        const std::uint64_t generation = policy.generation();
+        metrics().policy_loaded(generation, true);
+        log_info("policy reloaded: " + describe_policy(*result.policy) + " (generation " +
+                 std::to_string(generation) + "); new connections use it");
         return;
     }
-    log_error("policy reload failed, keeping the previous policy (" + source + ")");
+    metrics().policy_reload_failed();
+    log_error("policy reload failed, keeping the previous policy (" + source + ", generation " +
+              std::to_string(policy.generation()) + ")");
     std::istringstream lines(result.error_text());
     for (std::string line; std::getline(lines, line);) {
         if (!line.empty()) log_error(line);

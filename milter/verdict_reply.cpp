@@ -5,14 +5,24 @@
 #include "decision_log.h"
 #include "log.h"
 #include "message_edits.h"
+#include "metrics.h"
 
 namespace relaytrust::milter {
 
 namespace {
 
-void defer(std::optional<Verdict>& slot, Verdict verdict) {
-    if (!slot || action_severity(verdict.action) > action_severity(slot->action))
-        slot = std::move(verdict);
+// Keeps the more severe of the waiting verdict and this one. Not a decision yet: the line is
+// logged when the MTA is answered, at end of message (--verbose shows the deferral).
+void defer(std::optional<DeferredVerdict>& slot, Stage stage, Verdict verdict,
+           std::string_view why) {
+    if (log_verbose()) {
+        log_debug(std::string(stage_name(stage)) + "-stage verdict " +
+                  std::string(action_name(verdict.action)) + " (rule " +
+                  (verdict.rule.empty() ? std::string("none") : verdict.rule) +
+                  ") waits for end of message: " + std::string(why));
+    }
+    if (!slot || action_severity(verdict.action) > action_severity(slot->verdict.action))
+        slot = DeferredVerdict{std::move(verdict), stage};
 }
 
 // smfi_setreply treats the text as a format: a lone '%' makes the MTA drop it. CR/LF would
@@ -33,6 +43,7 @@ void set_reply(SMFICTX* ctx, const Verdict& verdict) {
     std::string text = reply_text(reply.text);
     if (smfi_setreply(ctx, code.data(), enhanced.empty() ? nullptr : enhanced.data(),
                       text.data()) != MI_SUCCESS) {
+        metrics().count_error(ErrorKind::MilterApi);
         log_warning("smfi_setreply refused \"" + code + " " + enhanced + " " + text +
                     "\"; the MTA sends its default reply");
     }
@@ -61,14 +72,19 @@ std::string quarantine_reason(const Verdict& verdict) {
 
 // Folds deferred verdicts into the end-of-message one. The edits of the end-of-message verdict
 // are kept when the result still delivers (a held message must not keep forged headers).
-Verdict merge_deferred(Connection& connection, Verdict verdict) {
+// `note` says where a deferred verdict that won was decided.
+Verdict merge_deferred(Connection& connection, Verdict verdict, std::string& note) {
     for (auto* slot : {&connection.deferred_for_connection, &connection.deferred_for_message}) {
-        if (!*slot || action_severity((*slot)->action) <= action_severity(verdict.action)) continue;
-        Verdict winner = **slot;
+        if (!*slot || action_severity((*slot)->verdict.action) <= action_severity(verdict.action))
+            continue;
+        Verdict winner = (*slot)->verdict;
         if (winner.action == Action::Quarantine) winner.modifications = verdict.modifications;
         for (auto& reason : verdict.reasons)
             winner.reasons.push_back(std::move(reason));
         verdict = std::move(winner);
+        note = "decided at " + std::string(stage_name((*slot)->stage));
+        if (slot == &connection.deferred_for_connection)
+            note += ", for every message of the connection";
     }
     return verdict;
 }
@@ -80,56 +96,50 @@ sfsistat reply_before_end_of_message(SMFICTX* ctx, Connection& connection, Stage
     const bool can_reply = connection.replies_at(no_reply_flag);
     const bool connection_wide = stage == Stage::Connect || stage == Stage::Ehlo;
     const sfsistat go_on = can_reply ? SMFIS_CONTINUE : SMFIS_NOREPLY;
-    const std::string_view name = stage_name(stage);
+    auto& slot =
+        connection_wide ? connection.deferred_for_connection : connection.deferred_for_message;
 
     switch (verdict.action) {
         case Action::Accept:
+            // Failing open is a decision worth a line; a plain accept only means "go on".
+            if (is_failure_verdict(verdict)) log_decision(connection, stage, verdict);
             return go_on;
         case Action::Reject:
         case Action::Tempfail:
             if (!can_reply) {
-                log_decision(connection, name, verdict,
-                             "deferred to end of message: stage negotiated without reply");
-                defer(connection_wide ? connection.deferred_for_connection
-                                      : connection.deferred_for_message,
-                      std::move(verdict));
+                defer(slot, stage, std::move(verdict), "stage negotiated without reply");
                 return go_on;
             }
-            log_decision(connection, name, verdict);
+            log_decision(connection, stage, verdict);
             return refuse(ctx, verdict);
         case Action::Discard:
             if (!connection_wide && can_reply) {
-                log_decision(connection, name, verdict);
+                log_decision(connection, stage, verdict);
                 return SMFIS_DISCARD;
             }
-            log_decision(connection, name, verdict,
-                         connection_wide ? "applies to every message of the connection"
-                                         : "deferred to end of message");
-            defer(connection_wide ? connection.deferred_for_connection
-                                  : connection.deferred_for_message,
-                  std::move(verdict));
+            defer(slot, stage, std::move(verdict),
+                  connection_wide ? "applies to every message of the connection"
+                                  : "stage negotiated without reply");
             return go_on;
         case Action::Quarantine:
-            log_decision(connection, name, verdict,
-                         connection_wide ? "applies to every message of the connection"
-                                         : "held at end of message");
-            defer(connection_wide ? connection.deferred_for_connection
-                                  : connection.deferred_for_message,
-                  std::move(verdict));
+            defer(slot, stage, std::move(verdict),
+                  connection_wide ? "applies to every message of the connection"
+                                  : "held at end of message");
             return go_on;
     }
     return go_on;
 }
 
 sfsistat reply_at_end_of_message(SMFICTX* ctx, Connection& connection, Verdict verdict) {
-    verdict = merge_deferred(connection, std::move(verdict));
+    std::string note;
+    verdict = merge_deferred(connection, std::move(verdict), note);
     switch (verdict.action) {
         case Action::Reject:
         case Action::Tempfail:
-            log_decision(connection, "data", verdict);
+            log_decision(connection, Stage::Data, verdict, note);
             return refuse(ctx, verdict);
         case Action::Discard:
-            log_decision(connection, "data", verdict);
+            log_decision(connection, Stage::Data, verdict, note);
             return SMFIS_DISCARD;
         case Action::Accept:
         case Action::Quarantine:
@@ -148,17 +158,20 @@ sfsistat reply_at_end_of_message(SMFICTX* ctx, Connection& connection, Verdict v
     if (!ok) {
         // Half-applied edits are harmless when the listener fails closed (nothing is queued);
         // failing open delivers what got through, which the log line says.
+        metrics().count_error(ErrorKind::MilterApi);
         Verdict failure = connection.transaction.failure_verdict("cannot apply verdict: " + error);
         failure.reasons.insert(failure.reasons.begin(), verdict.reasons.begin(),
                                verdict.reasons.end());
-        log_decision(connection, "data", failure,
-                     "intended " + std::string(action_name(verdict.action)));
+        std::string intended = "intended " + std::string(action_name(verdict.action));
+        if (!verdict.rule.empty()) intended += " (rule " + verdict.rule + ")";
+        if (!note.empty()) intended += ", " + note;
+        log_decision(connection, Stage::Data, failure, intended);
         if (failure.action == Action::Reject || failure.action == Action::Tempfail) {
             return refuse(ctx, failure);
         }
         return failure.action == Action::Discard ? SMFIS_DISCARD : SMFIS_ACCEPT;
     }
-    log_decision(connection, "data", verdict);
+    log_decision(connection, Stage::Data, verdict, note);
     return SMFIS_ACCEPT;
 }
 

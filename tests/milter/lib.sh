@@ -178,6 +178,54 @@ rt_start_milter() {
     rt_wait_listen "$PORT_MILTER"
 }
 
+# --- the milter's metrics endpoint and decision lines ----------------------------------------
+
+# Start the milter with --metrics 127.0.0.1:$PORT_METRICS to use these.
+PORT_METRICS=$PORT_EXTRA1
+
+# rt_metrics: fetches /metrics into $T/log/metrics.txt (kept for the failure report).
+rt_metrics() {
+    curl -fsS --max-time 5 -D "$T/log/metrics.headers" "http://127.0.0.1:$PORT_METRICS/metrics" \
+        >"$T/log/metrics.txt"
+}
+# rt_metric 'NAME{LABELS}' -> its value in the last fetch, or "missing".
+rt_metric() {
+    awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? "missing" : v) }' "$T/log/metrics.txt"
+}
+# rt_metric_is 'NAME{LABELS}' VALUE: true when the last fetch has exactly that value.
+rt_metric_is() {
+    local got
+    got=$(rt_metric "$1")
+    [ "$got" = "$2" ] || { echo "  $1 is $got, want $2" >&2; return 1; }
+}
+# rt_metric_sum PREFIX: the sum over every sample whose name{labels} starts with PREFIX.
+rt_metric_sum() {
+    awk -v p="$1" 'index($1, p) == 1 { s += $2 } END { print s + 0 }' "$T/log/metrics.txt"
+}
+# rt_decision_lines: how many decision lines the milter has logged (info or warning level).
+rt_decision_lines() {
+    grep -cE 'relaytrust-milter\[[0-9]+\]: (warning: )?stage=' "$T/log/milter.log" || true
+}
+
+# Every field of a decision line, in order (docs/milter.md, "Log lines"). Quoted values may
+# hold escaped quotes.
+RT_Q='"([^"\\]|\\.)*"'
+RT_DECISION_RE="stage=(connect|ehlo|mail|rcpt|data) action=(accept|reject|tempfail|discard|quarantine)"
+RT_DECISION_RE+=" listener=[^ \"]+ client=[^ \"]+ client_port=([0-9]+|-) queue=[^ \"]+"
+RT_DECISION_RE+=" from=($RT_Q|[^ \"]+) to=($RT_Q|[^ \"]+) rule=($RT_Q|[^ \"]+) reply=(-|$RT_Q)"
+RT_DECISION_RE+=" relay=($RT_Q|[^ \"]+) trusted=(yes|no|-) spam=(yes|no|unknown|-)"
+RT_DECISION_RE+=" score=(-?[0-9]+\.[0-9]{2}|-) virus=(yes|no|-) stripped=([0-9]+|-)"
+RT_DECISION_RE+=" spf=[a-z-]+ dkim=[a-z-]+ dmarc=[a-z-]+ edits=[0-9]+ engine_us=[0-9]+"
+RT_DECISION_RE+=" generation=[0-9]+ failure=(-|open|closed)( note=($RT_Q|[^ \"]+))?"
+RT_DECISION_RE+=" reasons=($RT_Q|[^ \"]+)$"
+# rt_decision_lines_well_formed: every decision line has every field in order.
+rt_decision_lines_well_formed() {
+    local bad
+    bad=$(grep -E 'relaytrust-milter\[[0-9]+\]: (warning: )?stage=' "$T/log/milter.log" |
+        sed -E 's/^.*relaytrust-milter\[[0-9]+\]: (warning: )?//' | grep -vE "^$RT_DECISION_RE" || true)
+    [ -z "$bad" ] || { printf 'malformed decision line: %s\n' "$bad" >&2; return 1; }
+}
+
 rt_stop_milter() {
     rt_stop_pid "$RT_MILTER_PID"
     local keep=() p

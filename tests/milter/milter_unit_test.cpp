@@ -116,31 +116,38 @@ TEST_CASE("milter: stages negotiated without reply are known per connection") {
     CHECK(connection.replies_at(SMFIP_NR_CONN));
 }
 
-TEST_CASE("milter: one decision line with queue ID, listener, client, verdict, reasons") {
+TEST_CASE("milter: one decision line with every field in a fixed order") {
+    // More cases (engine-made verdicts, failures, quoting) in observability_test.cpp.
     auto policy = load_default_policy().policy;
     REQUIRE(policy);
-    Connection connection(policy, nullptr);
+    Connection connection(policy, nullptr, 3);
     Session& session = connection.transaction.session();
     session.queue_id = "4DkF2x1Qz";
     session.listener = "relay-in";
+    session.remote_ip = "127.0.0.1";
+    session.remote_port = 40000;
     session.mail_from = "alice@example.org";
-    connection.client = "127.0.0.1:40000";
+    connection.engine_time = std::chrono::microseconds(85);
     Verdict verdict;
     verdict.action = Action::Reject;
     verdict.reply = SmtpReply{550, "5.7.1", "Message rejected as spam"};
     verdict.rule = "spam-reject";
     verdict.reasons = {"rule 'spam-reject' matched", "score \"15\""};
-    CHECK(format_decision(connection, "data", verdict) ==
-          "4DkF2x1Qz: stage=data action=reject listener=relay-in client=127.0.0.1:40000 "
-          "from=<alice@example.org> rule=spam-reject reply=\"550 5.7.1 Message rejected as "
-          "spam\" reasons=\"rule 'spam-reject' matched; score \\\"15\\\"\"");
+    CHECK(format_decision(connection, Stage::Data, verdict) ==
+          "stage=data action=reject listener=relay-in client=127.0.0.1 client_port=40000 "
+          "queue=4DkF2x1Qz from=<alice@example.org> to=- rule=spam-reject "
+          "reply=\"550 5.7.1 Message rejected as spam\" relay=- trusted=no spam=unknown score=- "
+          "virus=no stripped=0 spf=none dkim=none dmarc=none edits=0 engine_us=85 generation=3 "
+          "failure=- reasons=\"rule 'spam-reject' matched; score \\\"15\\\"\"");
 
     session.queue_id.clear();
     session.mail_from.clear();
     Verdict accept;
     accept.modifications.push_back(
         {Modification::Kind::InsertHeader, "X-Relaytrust-Result", "x", 0});
-    CHECK(format_decision(connection, "connect", accept, "a note") ==
-          "NOQUEUE: stage=connect action=accept listener=relay-in client=127.0.0.1:40000 "
-          "rule=none edits=1 note=\"a note\" reasons=\"\"");
+    CHECK(format_decision(connection, Stage::Connect, accept, "a note") ==
+          "stage=connect action=accept listener=relay-in client=127.0.0.1 client_port=40000 "
+          "queue=NOQUEUE from=- to=- rule=none reply=- relay=- trusted=- spam=- score=- virus=- "
+          "stripped=- spf=- dkim=- dmarc=- edits=1 engine_us=85 generation=3 failure=- "
+          "note=\"a note\" reasons=\"\"");
 }

@@ -30,4 +30,18 @@ else
 fi
 rt_check "the milter is still running" rt_alive "$RT_MILTER_PID"
 rt_check "no errors or warnings in the milter log" bash -c "! grep -Eq '(error|warning): ' '$T/log/milter.log'"
+rt_check "every decision line has every field, in order" rt_decision_lines_well_formed
+if [ "$(basename "$SCRIPT")" = several_messages.lua ]; then
+    # Refusals before end of message: one line each, at the stage that refused.
+    rt_check "HELO tempfail: one line, no sender yet" rt_log_has milter.log \
+        ': stage=ehlo action=tempfail listener=mx client=192\.0\.2\.20 client_port=[0-9-]+ queue=NOQUEUE from=- to=- rule=busy-helo reply="421 4\.7\.0 Busy, try later" '
+    rt_check "MAIL reject: one line with the sender" rt_log_has milter.log \
+        ': stage=mail action=reject listener=relay-in client=127\.0\.0\.1 client_port=40000 queue=[^ ]+ from=<bulk@spammer\.example> to=- rule=bad-sender reply="553 5\.7\.1 Sender refused" '
+    rt_check "RCPT tempfail: one line with the recipient" rt_log_has milter.log \
+        ': stage=rcpt action=tempfail .* from=<alice@example\.org> to=<later@example\.net> rule=mailbox-busy reply="450 4\.2\.1 Mailbox busy, 100% full" '
+    rt_check "RCPT discard: one line, no reply" rt_log_has milter.log \
+        ': stage=rcpt action=discard .* to=<x@blackhole\.example> rule=blackhole reply=- '
+    rt_check "one line per refusal: 1 ehlo, 1 mail, 2 rcpt" bash -c \
+        "[ \$(grep -cE ': stage=(ehlo|mail|rcpt) ' '$T/log/milter.log') = 4 ]"
+fi
 rt_finish

@@ -148,7 +148,7 @@ else
     rt_fail "sendmail: relay-in from 127.0.0.2 not refused: rc=$RC $LAST"
 fi
 rt_check "sendmail: connect refusal decided by the engine" rt_log_has milter.log \
-    'NOQUEUE: stage=connect action=reject listener=relay-in client=127\.0\.0\.2:[0-9]+ rule=relay-in-only-from-relay'
+    ': stage=connect action=reject listener=relay-in client=127\.0\.0\.2 client_port=[0-9]+ queue=NOQUEUE from=- to=- rule=relay-in-only-from-relay '
 
 # 4. Score 8.5: quarantined, i.e. an hf file in the queue.
 rt_message "$T/msg/hold.eml" "sm relay spam quarantine" "$(spam_headers 8.5 Yes)"
@@ -171,4 +171,5 @@ fi
 
 rt_check "sendmail: connect macros arrive through smfi_setsymlist" rt_log_has milter.log \
     'connect: .*\{daemon_name\}=relay-in \{daemon_addr\}=127\.0\.0\.1 \{daemon_port\}='"$PORT_SM_RELAY"' \{client_addr\}=127\.0\.0\.1 \{client_port\}=[0-9]+'
+rt_check "sendmail: every decision line has every field, in order" rt_decision_lines_well_formed
 rt_finish
