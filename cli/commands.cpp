@@ -114,8 +114,10 @@ void print_verdict(std::ostream& out, Stage stage, const std::string& detail, co
         out << "         - " << reason << "\n";
 }
 
+// A quarantine decided before the message goes on to the end of the message, where the engine
+// carries it out (as the milter and hookd do): the message still gets its edits.
 bool stops_session(Action a) {
-    return a != Action::Accept;
+    return a == Action::Reject || a == Action::Tempfail || a == Action::Discard;
 }
 
 }  // namespace
@@ -309,13 +311,11 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
         for (const auto& r : rcpts) {
             last = t.rcpt(r);
             print_verdict(out, Stage::Rcpt, "<" + r + ">", last);
-            if (last.action == Action::Accept) ++accepted;
-            // A discard or quarantine at RCPT applies to the whole message, as in milter.
-            if (last.action == Action::Discard || last.action == Action::Quarantine) break;
+            if (last.action == Action::Accept || last.action == Action::Quarantine) ++accepted;
+            // A discard at RCPT applies to the whole message, as in milter.
+            if (last.action == Action::Discard) break;
         }
-        v = accepted == 0 || last.action == Action::Discard || last.action == Action::Quarantine
-                ? last
-                : Verdict{};
+        v = accepted == 0 || last.action == Action::Discard ? last : Verdict{};
     }
     if (!stops_session(v.action)) {
         for (const auto& h : message.headers())

@@ -61,19 +61,16 @@ class Replay {
         const HookStage stage = request_.stage;
         Verdict v = transaction_.connect();
         if (stage == HookStage::Connect || stops_session(v)) return v;
-        note(v);
 
         if (request_.client.helo) {
             v = transaction_.ehlo(*request_.client.helo);
             if (stage == HookStage::Ehlo || stops_session(v)) return v;
-            note(v);
         }
         if (stage == HookStage::Ehlo || stage == HookStage::Auth || !request_.envelope) return v;
 
         const HookEnvelope& envelope = *request_.envelope;
         v = transaction_.mail(envelope.from);
         if (stage == HookStage::Mail || stops_session(v)) return v;
-        note(v);
 
         for (std::size_t i = 0; i < envelope.to.size(); ++i) {
             v = transaction_.rcpt(envelope.to[i]);
@@ -83,33 +80,24 @@ class Replay {
                 continue;
             }
             if (stops_session(v)) return v;
-            note(v);
         }
 
         if (request_.queue_id) transaction_.session().queue_id = *request_.queue_id;
         const HookMessage& message = *request_.message;
+        transaction_.session().headers.reserve(message.headers.size());
         for (const auto& [name, raw_value] : message.headers) {
             transaction_.header(name, strip_final_line_end(raw_value));
         }
         transaction_.body(message.contents);
-        v = transaction_.data();
-        if (v.action == Action::Accept && earlier_quarantine_) {
-            v.action = Action::Quarantine;
-            v.reasons.push_back("quarantined at an earlier stage");
-        }
-        return v;
+        // A quarantine decided at connect, MAIL or RCPT comes back from data() itself.
+        return transaction_.data();
     }
 
     Transaction& transaction() { return transaction_; }
 
   private:
-    void note(const Verdict& v) {
-        if (v.action == Action::Quarantine) earlier_quarantine_ = true;
-    }
-
     Transaction transaction_;
     const HookRequest& request_;
-    bool earlier_quarantine_ = false;
 };
 
 }  // namespace

@@ -3,7 +3,10 @@
 // without decoding it or asking the engine. hookd's throughput divided by this one's is the
 // price of decoding, deciding and encoding.
 //
-//   relaytrust-hookd-constant [--listen HOST:PORT] [--threads N]
+//   relaytrust-hookd-constant [--listen HOST:PORT] [--threads N] [--decode]
+//
+// --decode: also decode every request with hookd's own decoder (decode_hook_request) before
+// the constant answer: the cost of only reading the request, no engine, as a second reference.
 #include <signal.h>
 
 #include <Poco/Net/HTTPServerRequest.h>
@@ -11,6 +14,7 @@
 #include <iostream>
 #include <string>
 
+#include "hook_request.h"
 #include "http_server.h"
 #include "log.h"
 #include "options.h"
@@ -21,15 +25,24 @@ using namespace relaytrust::hookd;
 
 class ConstantApplication final : public HttpApplication {
   public:
+    explicit ConstantApplication(bool decode) : decode_(decode) {}
+
     std::optional<HttpReply> check_head(const Poco::Net::HTTPServerRequest& request) override {
         if (request.getMethod() == "POST") return std::nullopt;  // read the body like hookd
         return HttpReply::error(405, "POST only");
     }
-    HttpReply handle(const Poco::Net::HTTPServerRequest&, std::string) override {
+    HttpReply handle(const Poco::Net::HTTPServerRequest&, std::string body) override {
+        if (decode_) {
+            HookRequestDecodeResult decoded = decode_hook_request(body);
+            if (!decoded.request) return HttpReply::error(400, std::move(decoded.error));
+        }
         HttpReply reply;
         reply.body = R"({"action":"accept"})";
         return reply;
     }
+
+  private:
+    bool decode_;
 };
 
 }  // namespace
@@ -37,14 +50,17 @@ class ConstantApplication final : public HttpApplication {
 int main(int argc, char** argv) {
     HttpServerConfig config;  // hookd's defaults
     std::string listen = "127.0.0.1:8687";
+    bool decode = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--listen" && i + 1 < argc) {
             listen = argv[++i];
+        } else if (arg == "--decode") {
+            decode = true;
         } else if (arg == "--threads" && i + 1 < argc) {
             config.threads = std::stoi(argv[++i]);
         } else {
-            std::cerr << "usage: relaytrust-hookd-constant [--listen HOST:PORT] [--threads N]\n";
+            std::cerr << "usage: relaytrust-hookd-constant [--listen HOST:PORT] [--threads N] [--decode]\n";
             return 1;
         }
     }
@@ -59,7 +75,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
-    ConstantApplication application;
+    ConstantApplication application(decode);
     HttpServer server(config, application);
     server.start();
     log_line(LogLevel::Info,

@@ -34,7 +34,8 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
     cmake -S "$SOURCE_DIR" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
         -DCMAKE_CXX_FLAGS=-Wno-error=restrict >/dev/null
 fi
-cmake --build "$BUILD" -j1 --target relaytrust-hookd relaytrust-hookd-constant >/dev/null
+cmake --build "$BUILD" -j1 --target relaytrust-hookd relaytrust-hookd-constant \
+    relaytrust-hookd-handler-bench >/dev/null
 HOOKD="$BUILD/hookd/relaytrust-hookd"
 CONSTANT="$BUILD/hookd/relaytrust-hookd-constant"
 
@@ -145,6 +146,31 @@ bench_hookd() {
     echo "half hookd:    $(run_wrk "$url" "$connections" "$pause")"
 }
 
+# A second reference: the same transport decoding every request with hookd's decoder and
+# answering the constant reply (no engine, no response encoding). What a front end that reads
+# the message at all can reach, next to the constant server.
+bench_decode_only() {
+    local url runs=() constant_runs=() round decode_peak constant_peak
+    start_server "$WORK/decode-only.log" "$CONSTANT" --threads "$SERVER_THREADS" --decode
+    url="http://127.0.0.1:$SERVER_PORT/hook/relay-in"
+    echo "== decode-only server (relaytrust-hookd-constant --decode)"
+    for round in $(seq "$ROUNDS"); do
+        runs+=("$(run_wrk "$url" "$CONNECTIONS" 0)")
+        constant_runs+=("$(run_wrk "$CONSTANT_URL" "$CONNECTIONS" 0)")
+        echo "round $round: decode   ${runs[-1]}"
+        echo "round $round: constant ${constant_runs[-1]}"
+    done
+    decode_peak=$(median_by_rps "${runs[@]}")
+    constant_peak=$(median_by_rps "${constant_runs[@]}")
+    echo "peak decode-only: $decode_peak"
+    awk -v h="$(field "$decode_peak" rps)" -v c="$(field "$constant_peak" rps)" \
+        'BEGIN { printf "ratio decode-only/constant: %.2f\n", h / c }'
+}
+
 bench_hookd rules-only --policy "$SOURCE_DIR/bench/hookd/rules-only.policy.jsonc"
+bench_decode_only
 bench_hookd default
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Where a request's CPU goes without HTTP (decode, engine, encode), same build, same request.
+echo "in-process: $("$BUILD/hookd/relaytrust-hookd-handler-bench" "$REQUEST" \
+    "$SOURCE_DIR/bench/hookd/rules-only.policy.jsonc" 20000 | tail -1)"

@@ -279,6 +279,7 @@ void Transaction::reset_message() {
     analysis_ = TrustAnalysis{};
     auth_.reset();
     received_layout_ = ReceivedLayout{};
+    quarantine_for_message_.reset();
 }
 
 Verdict Transaction::run_stage(Stage stage) {
@@ -305,7 +306,24 @@ Verdict Transaction::run_rules(Stage stage) {
         break;
     }
     if (!decided) verdict.reasons.push_back("no rule matched");
+    if (stage != Stage::Data && verdict.action == Action::Quarantine) {
+        auto& slot = stage == Stage::Connect || stage == Stage::Ehlo ? quarantine_for_connection_
+                                                                     : quarantine_for_message_;
+        if (!slot) slot = EarlierQuarantine{stage, decided, verdict};
+    }
     if (stage == Stage::Data) {
+        for (const auto* earlier : {&quarantine_for_connection_, &quarantine_for_message_}) {
+            if (!*earlier || action_severity(verdict.action) >= action_severity(Action::Quarantine))
+                continue;
+            const EarlierQuarantine& q = **earlier;
+            verdict.action = Action::Quarantine;
+            verdict.reply = q.verdict.reply;
+            verdict.rule = q.verdict.rule;
+            verdict.reasons.push_back("quarantined since " + std::string(stage_name(q.stage)) +
+                                      (q.rule ? " by rule '" + q.rule->name + "'" : ""));
+            // The data rule's own decorations (subject tag, headers) still apply: only rules
+            // at data may have them, and a held message may as well carry them.
+        }
         if (analysis_.spam_trusted) {
             verdict.reasons.push_back(
                 "trusted verdict from relay '" + analysis_.relay->name +
@@ -429,7 +447,7 @@ void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) con
     if (policy_->result_header.enabled) {
         std::string value = our_hostname();
         value += "; action=" + std::string(action_name(verdict.action));
-        value += "; rule=" + (rule ? rule->name : std::string("none"));
+        value += "; rule=" + (verdict.rule.empty() ? std::string("none") : verdict.rule);
         value += "; listener=" + (session_.listener.empty() ? "none" : session_.listener);
         value += "; trusted=" + std::string(analysis_.spam_trusted ? "yes" : "no");
         if (analysis_.relay) value += "; relay=" + analysis_.relay->name;

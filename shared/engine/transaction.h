@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -76,6 +77,18 @@ class Transaction {
     std::shared_ptr<AuthServices> auth_services_;
     std::unique_ptr<MessageAuthentication> auth_;
     ReceivedLayout received_layout_;  // our MTA's Received headers on top, the relay's hop
+
+    // A quarantine can be decided before the message exists (at connect for every message of
+    // the connection, at MAIL or RCPT for this one) but only carried out at its end: data()
+    // turns a milder end-of-message verdict into it, so the result header and the edits say
+    // what really happens to the message.
+    struct EarlierQuarantine {
+        Stage stage = Stage::Connect;
+        const Rule* rule = nullptr;
+        Verdict verdict;
+    };
+    std::optional<EarlierQuarantine> quarantine_for_connection_;
+    std::optional<EarlierQuarantine> quarantine_for_message_;
 };
 
 }  // namespace relaytrust
