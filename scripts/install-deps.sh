@@ -15,12 +15,14 @@ BUILD_PACKAGES=(
     libmilter-dev libpoco-dev libssl-dev libjsoncpp-dev doctest-dev
     libunbound-dev libevent-dev libpsl-dev publicsuffix
     libbenchmark-dev clang libclang-rt-14-dev clang-format
+    pandoc  # packaging/: man pages from the Markdown in docs/
 )
 TEST_PACKAGES=(
     postfix swaks libnet-ssleay-perl miltertest
     unbound dovecot-sieve python3 python3-spf wrk procps iproute2 curl openssl
     m4 libwrap0 libldap-2.5-0  # tests/milter/sendmail_test.sh: .cf build, unpacked sendmail
     sasl2-bin libsasl2-modules  # tests/milter/postfix_test.sh tls: SASL AUTH ({auth_authen})
+    man-db groff-base systemd adduser  # tests/packaging: man -w, groff -ww, systemd-analyze
 )
 
 missing=()
