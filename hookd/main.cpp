@@ -35,11 +35,13 @@ void log_policy_errors(LogLevel level, const std::string& prefix, const std::str
     }
 }
 
-// A secret others can read is not a secret; say so, but start anyway.
+// A secret every local user can read is not a secret; say so, but start anyway. Group access is
+// how the packaged setup lets the unprivileged daemon read a root-owned token (root:relaytrust
+// 0640), so only "others" counts.
 void warn_if_readable_by_others(const std::string& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        log_line(LogLevel::Warning, path + " is readable by group or others (chmod 600 it)");
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IRWXO) != 0) {
+        log_line(LogLevel::Warning, path + " is readable by every user (chmod o-rwx it)");
     }
 }
 
