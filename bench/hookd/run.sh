@@ -5,7 +5,7 @@
 #
 #   bench/hookd/run.sh [BUILD_DIR]        (default: build-hookd-release next to the sources)
 #
-# Environment: DURATION (10s), CONNECTIONS (8), WRK_THREADS (1), SERVER_THREADS (16),
+# Environment: DURATION (10s), CONNECTIONS (8), WRK_THREADS (1), SERVER_THREADS (128),
 # ROUNDS (3: hookd and constant alternate, the median round is reported).
 #
 # hookd runs twice: with rules-only.policy.jsonc (the default rules without SPF/DKIM/DMARC:
@@ -23,7 +23,7 @@ BUILD=${1:-$SOURCE_DIR/build-hookd-release}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-8}
 WRK_THREADS=${WRK_THREADS:-1}
-SERVER_THREADS=${SERVER_THREADS:-16}
+SERVER_THREADS=${SERVER_THREADS:-128}
 ROUNDS=${ROUNDS:-3}
 LUA="$SOURCE_DIR/bench/hookd/post.lua"
 
@@ -130,11 +130,14 @@ bench_hookd() {
     echo "single hookd:  $single"
     # Half of peak: C connections, each pausing P ms between requests (post.lua's delay()),
     # C chosen so that P is about 4 ms at the target (delay() has millisecond resolution).
+    # POCO serves one keep-alive connection per thread: C must stay below SERVER_THREADS, or
+    # the connections beyond it wait for a thread and the rate collapses.
     # The time per request adds to P (and wrk's timer adds slack), so P is tuned in three
     # short calibration runs: P *= rate / target.
     local target connections pause i rate line
     target=$(awk -v p="$(field "$hookd_peak" rps)" 'BEGIN { printf "%.0f", p / 2 }')
-    connections=$(awk -v t="$target" 'BEGIN { c = int(t * 4 / 1000 + 0.5); print c < 4 ? 4 : c }')
+    connections=$(awk -v t="$target" -v m="$((SERVER_THREADS - 8))" \
+        'BEGIN { c = int(t * 4 / 1000 + 0.5); c = c < 4 ? 4 : c; print (c > m ? m : c) }')
     pause=$(awk -v c="$connections" -v t="$target" 'BEGIN { printf "%.0f", c * 1000 / t }')
     for i in 1 2 3; do
         line=$(DURATION=2s run_wrk "$url" "$connections" "$pause")
