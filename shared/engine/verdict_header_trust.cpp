@@ -14,7 +14,33 @@ std::size_t TrustAnalysis::stripped_count() const {
                                                   [](const auto& d) { return !d.trusted; }));
 }
 
+namespace {
+
+bool icontains(std::string_view text, std::string_view needle) {
+    if (needle.empty() || needle.size() > text.size()) return false;
+    for (std::size_t i = 0; i + needle.size() <= text.size(); ++i) {
+        if (iequals(text.substr(i, needle.size()), needle)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 bool is_own_received(const Policy& policy, const Session& session, const Header& received) {
+    // Ours only if its `by` host is one of our names, and a host name is one unbroken token of
+    // the raw value (unfolding removes line breaks only before white space): a value that
+    // contains none of them needs no parse. That is every relay hop when the MTA does not show
+    // its own Received header (Stalwart's hooks, Postfix's milters).
+    const std::string_view names[] = {
+        policy.hostname, session.mta_hostname,
+        policy.hostname.empty() && session.mta_hostname.empty()
+            ? std::string_view(policy.system_hostname)
+            : std::string_view()};
+    if (std::none_of(std::begin(names), std::end(names), [&](std::string_view name) {
+            return icontains(received.raw_value, name);
+        })) {
+        return false;
+    }
     auto parsed = headers::parse_received(received.raw_value);
     if (!parsed.ok || parsed.hop.by_host.empty()) return false;
     const std::string& by = parsed.hop.by_host;
