@@ -78,8 +78,6 @@ exit codes of `test`: 0 accept, 10 reject, 11 tempfail, 12 discard, 13 quarantin
 )";
 }
 
-namespace {
-
 std::shared_ptr<const Policy> load_or_report(const std::string& path, std::ostream& err) {
     PolicyLoadResult r = path.empty() ? load_default_policy() : load_policy_file(path);
     if (!r.ok()) {
@@ -88,6 +86,8 @@ std::shared_ptr<const Policy> load_or_report(const std::string& path, std::ostre
     }
     return r.policy;
 }
+
+namespace {
 
 bool parse_port(const std::string& text, std::uint16_t& port) {
     unsigned value = 0;

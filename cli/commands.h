@@ -29,6 +29,10 @@ std::shared_ptr<AuthServices> make_auth_services(const Policy& policy,
                                                  const std::string& dns_server,
                                                  const std::string& zone_file, std::string& error);
 
+// The policy in `path`, or the embedded default when it is empty; on failure its errors
+// ("file:line:col: message" lines) go to err and the result is null.
+std::shared_ptr<const Policy> load_or_report(const std::string& path, std::ostream& err);
+
 using Args = std::vector<std::string>;
 
 int run_check(const Args& args, std::ostream& out, std::ostream& err);

@@ -451,13 +451,9 @@ int run_postfix_config(const Args& args, std::ostream& out, std::ostream& err) {
         err << "relaytrust postfix-config: " << error << "\n" << postfix_config_usage();
         return kExitUsage;
     }
-    PolicyLoadResult loaded =
-        options.policy_file.empty() ? load_default_policy() : load_policy_file(options.policy_file);
-    if (!loaded.ok()) {
-        err << loaded.error_text();
-        return kExitPolicyError;
-    }
-    const Policy& policy = *loaded.policy;
+    const std::shared_ptr<const Policy> loaded = load_or_report(options.policy_file, err);
+    if (!loaded) return kExitPolicyError;
+    const Policy& policy = *loaded;
 
     for (const auto& [name, ignored] : options.listen) {
         if (!policy.find_listener(name)) {

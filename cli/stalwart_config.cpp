@@ -135,13 +135,9 @@ int run_stalwart_config(const Args& args, std::ostream& out, std::ostream& err) 
         err << "relaytrust stalwart-config: " << error << "\n" << stalwart_config_usage();
         return kExitUsage;
     }
-    PolicyLoadResult loaded =
-        options.policy_file.empty() ? load_default_policy() : load_policy_file(options.policy_file);
-    if (!loaded.ok()) {
-        err << loaded.error_text();
-        return kExitPolicyError;
-    }
-    const Policy& policy = *loaded.policy;
+    const std::shared_ptr<const Policy> loaded = load_or_report(options.policy_file, err);
+    if (!loaded) return kExitPolicyError;
+    const Policy& policy = *loaded;
 
     auto stalwart_name = [&](const Listener& l) {
         auto it = options.stalwart_names.find(l.name);

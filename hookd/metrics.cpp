@@ -10,12 +10,6 @@ constexpr std::array<std::string_view, kErrorKindCount> kErrorKindNames = {
     "bad_request", "unauthorized", "not_found", "method_not_allowed",
     "timeout",     "too_large",    "engine",    "internal"};
 
-std::string format_seconds(double seconds) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", seconds);
-    return buf;
-}
-
 }  // namespace
 
 std::string_view error_kind_name(ErrorKind kind) {
@@ -25,17 +19,7 @@ std::string_view error_kind_name(ErrorKind kind) {
 void Metrics::count_request(HookStage stage, Action action, std::chrono::nanoseconds latency) {
     const auto s = static_cast<std::size_t>(stage);
     requests_[s][static_cast<std::size_t>(action)].fetch_add(1, std::memory_order_relaxed);
-    Histogram& h = latency_[s];
-    const double seconds = std::chrono::duration<double>(latency).count();
-    for (std::size_t b = 0; b < kLatencyBuckets.size(); ++b) {
-        if (seconds <= kLatencyBuckets[b]) {
-            h.buckets[b].fetch_add(1, std::memory_order_relaxed);
-            break;
-        }
-    }
-    h.count.fetch_add(1, std::memory_order_relaxed);
-    h.sum_nanoseconds.fetch_add(static_cast<std::uint64_t>(latency.count()),
-                                std::memory_order_relaxed);
+    latency_[s].record(latency);
 }
 
 std::string Metrics::render() const {
@@ -64,23 +48,9 @@ std::string Metrics::render() const {
         "response ready, by stage.");
     line("# TYPE relaytrust_hookd_request_duration_seconds histogram");
     for (std::size_t s = 0; s < kStages; ++s) {
-        const std::string stage(hook_stage_name(static_cast<HookStage>(s)));
-        const Histogram& h = latency_[s];
-        std::uint64_t cumulative = 0;
-        for (std::size_t b = 0; b < kLatencyBuckets.size(); ++b) {
-            cumulative += h.buckets[b].load(std::memory_order_relaxed);
-            line("relaytrust_hookd_request_duration_seconds_bucket{stage=\"" + stage + "\",le=\"" +
-                 format_seconds(kLatencyBuckets[b]) + "\"} " + std::to_string(cumulative));
-        }
-        const std::uint64_t count = h.count.load(std::memory_order_relaxed);
-        line("relaytrust_hookd_request_duration_seconds_bucket{stage=\"" + stage +
-             "\",le=\"+Inf\"} " + std::to_string(count));
-        char sum[48];
-        std::snprintf(sum, sizeof sum, "%.9f",
-                      static_cast<double>(h.sum_nanoseconds.load(std::memory_order_relaxed)) / 1e9);
-        line("relaytrust_hookd_request_duration_seconds_sum{stage=\"" + stage + "\"} " + sum);
-        line("relaytrust_hookd_request_duration_seconds_count{stage=\"" + stage + "\"} " +
-             std::to_string(count));
+        latency_[s].render(
+            out, "relaytrust_hookd_request_duration_seconds",
+            "stage=\"" + std::string(hook_stage_name(static_cast<HookStage>(s))) + "\"");
     }
 
     line(

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hook_request.h"
+#include "observability/latency_histogram.h"
 #include "verdict.h"
 
 namespace relaytrust::hookd {
@@ -25,12 +26,13 @@ enum class ErrorKind : std::uint8_t {
 };
 inline constexpr std::size_t kErrorKindCount = 8;
 
+// Request duration bucket bounds in seconds; +Inf is implicit.
+inline constexpr std::array<double, 12> kRequestDurationBuckets = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
+
 class Metrics {
   public:
     static constexpr std::size_t kStages = 6;  // HookStage values
-    // Upper bounds in seconds; +Inf is implicit.
-    static constexpr std::array<double, 12> kLatencyBuckets = {
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
 
     void count_request(HookStage stage, Action action, std::chrono::nanoseconds latency);
     void count_error(ErrorKind kind) { errors_[static_cast<std::size_t>(kind)]++; }
@@ -40,14 +42,8 @@ class Metrics {
     std::string render() const;
 
   private:
-    struct Histogram {
-        std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size()> buckets{};  // not cumulative
-        std::atomic<std::uint64_t> count{0};
-        std::atomic<std::uint64_t> sum_nanoseconds{0};
-    };
-
     std::array<std::array<std::atomic<std::uint64_t>, kActionCount>, kStages> requests_{};
-    std::array<Histogram, kStages> latency_{};
+    std::array<observability::LatencyHistogram<kRequestDurationBuckets>, kStages> latency_{};
     std::array<std::atomic<std::uint64_t>, kErrorKindCount> errors_{};
     std::atomic<std::uint64_t> reloads_ok_{0};
     std::atomic<std::uint64_t> reloads_failed_{0};

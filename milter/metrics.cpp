@@ -14,27 +14,11 @@ constexpr auto kRelaxed = std::memory_order_relaxed;
 constexpr std::array<std::string_view, kErrorKindCount> kErrorKindNames = {
     "engine", "internal", "milter_api", "no_connection", "negotiate"};
 
-// The bucket bounds in nanoseconds, so the hot path compares integers.
-constexpr std::array<std::uint64_t, Metrics::kLatencyBuckets.size()> bucket_bounds_ns() {
-    std::array<std::uint64_t, Metrics::kLatencyBuckets.size()> out{};
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        out[i] = static_cast<std::uint64_t>(Metrics::kLatencyBuckets[i] * 1e9 + 0.5);
-    }
-    return out;
-}
-constexpr auto kBucketBoundsNs = bucket_bounds_ns();
-
 std::size_t auth_result_index(std::string_view result) {
     for (std::size_t i = 0; i + 1 < kAuthResults.size(); ++i) {
         if (kAuthResults[i] == result) return i;
     }
     return kAuthResults.size() - 1;  // "other"
-}
-
-std::string format_seconds(double seconds) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", seconds);
-    return buf;
 }
 
 std::string n(std::uint64_t value) {
@@ -53,16 +37,7 @@ Metrics& metrics() {
 }
 
 void Metrics::observe_engine(Stage stage, std::chrono::nanoseconds duration) {
-    Histogram& h = engine_[static_cast<std::size_t>(stage)];
-    const auto ns = static_cast<std::uint64_t>(duration.count() < 0 ? 0 : duration.count());
-    for (std::size_t b = 0; b < kBucketBoundsNs.size(); ++b) {
-        if (ns <= kBucketBoundsNs[b]) {
-            h.buckets[b].fetch_add(1, kRelaxed);
-            break;
-        }
-    }
-    h.count.fetch_add(1, kRelaxed);
-    h.sum_nanoseconds.fetch_add(ns, kRelaxed);
+    engine_[static_cast<std::size_t>(stage)].record(duration);
 }
 
 void Metrics::count_decision(Stage stage, Action action, bool failure_verdict) {
@@ -156,25 +131,8 @@ std::string Metrics::render() const {
            "Time the engine took per stage call (every call, whatever the verdict); the data "
            "stage includes waiting for SPF/DKIM/DMARC lookups.");
     for (std::size_t s = 0; s < kStageCount; ++s) {
-        const std::string stage(stage_name(static_cast<Stage>(s)));
-        const Histogram& h = engine_[s];
-        // Count first: a call finishing mid-scrape then cannot make a bucket exceed +Inf.
-        const std::uint64_t count = h.count.load(kRelaxed);
-        const std::uint64_t sum_ns = h.sum_nanoseconds.load(kRelaxed);
-        std::uint64_t cumulative = 0;
-        for (std::size_t b = 0; b < kLatencyBuckets.size(); ++b) {
-            cumulative += h.buckets[b].load(kRelaxed);
-            if (cumulative > count) cumulative = count;
-            line("relaytrust_milter_engine_duration_seconds_bucket{stage=\"" + stage + "\",le=\"" +
-                 format_seconds(kLatencyBuckets[b]) + "\"} " + n(cumulative));
-        }
-        line("relaytrust_milter_engine_duration_seconds_bucket{stage=\"" + stage +
-             "\",le=\"+Inf\"} " + n(count));
-        char sum[48];
-        std::snprintf(sum, sizeof sum, "%.9f", static_cast<double>(sum_ns) / 1e9);
-        line("relaytrust_milter_engine_duration_seconds_sum{stage=\"" + stage + "\"} " + sum);
-        line("relaytrust_milter_engine_duration_seconds_count{stage=\"" + stage + "\"} " +
-             n(count));
+        engine_[s].render(out, "relaytrust_milter_engine_duration_seconds",
+                          "stage=\"" + std::string(stage_name(static_cast<Stage>(s))) + "\"");
     }
 
     header("relaytrust_milter_errors_total", "counter",

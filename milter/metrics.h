@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "observability/latency_histogram.h"
 #include "session.h"
 #include "verdict.h"
 
@@ -36,14 +37,14 @@ inline constexpr std::array<std::string_view, 9> kAuthResults = {
     "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror", "policy", "other"};
 inline constexpr std::array<std::string_view, 3> kAuthMethods = {"spf", "dkim", "dmarc"};
 
+// Engine duration bucket bounds in seconds; +Inf is implicit. The engine alone takes
+// microseconds; the data stage waits for SPF/DKIM/DMARC lookups, hence the long tail.
+inline constexpr std::array<double, 16> kEngineDurationBuckets = {
+    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+    0.005,   0.01,     0.025,   0.1,    0.25,    1.0,    2.5,   10.0};
+
 class Metrics {
   public:
-    // Upper bounds in seconds; +Inf is implicit. The engine alone takes microseconds; the data
-    // stage waits for SPF/DKIM/DMARC lookups, hence the long tail.
-    static constexpr std::array<double, 16> kLatencyBuckets = {
-        0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-        0.005,   0.01,     0.025,   0.1,    0.25,    1.0,    2.5,   10.0};
-
     // One engine stage call (every call, whatever its verdict).
     void observe_engine(Stage stage, std::chrono::nanoseconds duration);
     // One logged decision (decision_log.h): exactly one per decision line.
@@ -66,15 +67,9 @@ class Metrics {
     std::string render() const;
 
   private:
-    struct Histogram {
-        std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size()> buckets{};  // not cumulative
-        std::atomic<std::uint64_t> count{0};
-        std::atomic<std::uint64_t> sum_nanoseconds{0};
-    };
-
     std::array<std::array<std::atomic<std::uint64_t>, kActionCount>, kStageCount> decisions_{};
     std::array<std::atomic<std::uint64_t>, kActionCount> failure_verdicts_{};
-    std::array<Histogram, kStageCount> engine_{};
+    std::array<observability::LatencyHistogram<kEngineDurationBuckets>, kStageCount> engine_{};
     std::array<std::atomic<std::uint64_t>, kErrorKindCount> errors_{};
     std::array<std::array<std::atomic<std::uint64_t>, kAuthResults.size()>, kAuthMethods.size()>
         auth_{};

@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
         } else if (arg == "--threads" && i + 1 < argc) {
             config.threads = std::stoi(argv[++i]);
         } else {
-            std::cerr << "usage: relaytrust-hookd-constant [--listen HOST:PORT] [--threads N] [--decode]\n";
+            std::cerr << "usage: relaytrust-hookd-constant [--listen HOST:PORT] [--threads N] "
+                         "[--decode]\n";
             return 1;
         }
     }

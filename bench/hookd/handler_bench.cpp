@@ -32,7 +32,8 @@ double microseconds_per(std::chrono::steady_clock::duration d, long n) {
 template <typename F>
 double time_per_call(long iterations, F&& f) {
     const auto started = std::chrono::steady_clock::now();
-    for (long i = 0; i < iterations; ++i) f();
+    for (long i = 0; i < iterations; ++i)
+        f();
     return microseconds_per(std::chrono::steady_clock::now() - started, iterations);
 }
 

@@ -31,14 +31,12 @@ bool is_own_received(const Policy& policy, const Session& session, const Header&
     // the raw value (unfolding removes line breaks only before white space): a value that
     // contains none of them needs no parse. That is every relay hop when the MTA does not show
     // its own Received header (Stalwart's hooks, Postfix's milters).
-    const std::string_view names[] = {
-        policy.hostname, session.mta_hostname,
-        policy.hostname.empty() && session.mta_hostname.empty()
-            ? std::string_view(policy.system_hostname)
-            : std::string_view()};
-    if (std::none_of(std::begin(names), std::end(names), [&](std::string_view name) {
-            return icontains(received.raw_value, name);
-        })) {
+    const std::string_view names[] = {policy.hostname, session.mta_hostname,
+                                      policy.hostname.empty() && session.mta_hostname.empty()
+                                          ? std::string_view(policy.system_hostname)
+                                          : std::string_view()};
+    if (std::none_of(std::begin(names), std::end(names),
+                     [&](std::string_view name) { return icontains(received.raw_value, name); })) {
         return false;
     }
     auto parsed = headers::parse_received(received.raw_value);

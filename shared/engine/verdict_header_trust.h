@@ -53,8 +53,7 @@ struct ReceivedLayout {
     std::optional<std::size_t> relay_hop_index;  // the first Received below ours
     // Feeds the header at `index` (headers arrive top down); parses only the Received headers
     // down to the first foreign one.
-    void add(const Policy& policy, const Session& session, const Header& header,
-             std::size_t index);
+    void add(const Policy& policy, const Session& session, const Header& header, std::size_t index);
 };
 
 // layout: the Received layout already worked out while the headers streamed in (each

@@ -140,7 +140,8 @@ std::string http_get(std::uint16_t port, const std::string& request) {
 
 }  // namespace
 
-TEST_CASE("milter: decision log: values are quoted when empty or with space, '=', '\"' or controls") {
+TEST_CASE(
+    "milter: decision log: values are quoted when empty or with space, '=', '\"' or controls") {
     CHECK(field("rule", "spam-reject") == "rule=spam-reject");
     CHECK(field("from", "<alice@example.org>") == "from=<alice@example.org>");
     CHECK(field("from", "<>") == "from=<>");
@@ -269,7 +270,8 @@ TEST_CASE("milter: decision log: every logged decision is counted once in the me
     CHECK(metrics().decisions(Stage::Data, Action::Accept) == before_accept + 2);
 }
 
-TEST_CASE("milter: metrics: Prometheus text with every family, cumulative buckets, hookd-style names") {
+TEST_CASE(
+    "milter: metrics: Prometheus text with every family, cumulative buckets, hookd-style names") {
     Metrics m;
     m.count_decision(Stage::Connect, Action::Reject, false);
     m.count_decision(Stage::Data, Action::Accept, false);
