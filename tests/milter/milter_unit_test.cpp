@@ -10,6 +10,7 @@
 #include "decision_log.h"
 #include "macros.h"
 #include "message_edits.h"
+#include "milter/parse_args.h"
 #include "options.h"
 #include "policy/policy_loader.h"
 
@@ -23,13 +24,7 @@ std::string spec(std::string_view socket) {
     return out.empty() ? "error: " + error : out;
 }
 
-ParseResult parse(std::vector<std::string> args) {
-    args.insert(args.begin(), "relaytrust-milter");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    return parse_options(static_cast<int>(argv.size()), argv.data());
-}
+using relaytrust::milter::testing::parse;
 }  // namespace
 
 TEST_CASE("milter: Postfix-style sockets become libmilter's") {

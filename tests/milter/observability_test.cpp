@@ -20,33 +20,21 @@
 #include "decision_log.h"
 #include "metrics.h"
 #include "metrics_server.h"
+#include "milter/parse_args.h"
 #include "options.h"
 #include "policy/policy_loader.h"
 #include "policy_holder.h"
+#include "test_policies.h"
 
 using namespace relaytrust;
 using namespace relaytrust::milter;
 
 namespace {
 
-std::shared_ptr<const Policy> default_policy() {
-    static auto p = load_default_policy().policy;
-    return p;
-}
+using relaytrust::testing::default_policy;
+using relaytrust::testing::policy_of;
 
-std::shared_ptr<const Policy> policy_of(const std::string& text) {
-    auto r = load_policy_text(text, "t");
-    REQUIRE_MESSAGE(r.ok(), r.error_text());
-    return r.policy;
-}
-
-ParseResult parse(std::vector<std::string> args) {
-    args.insert(args.begin(), "relaytrust-milter");
-    std::vector<char*> argv;
-    for (auto& a : args)
-        argv.push_back(a.data());
-    return parse_options(static_cast<int>(argv.size()), argv.data());
-}
+using relaytrust::milter::testing::parse;
 
 std::string field(std::string_view key, std::string_view value) {
     std::string line;

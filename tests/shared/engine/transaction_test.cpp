@@ -3,21 +3,14 @@
 #include <doctest/doctest.h>
 
 #include "policy/policy_loader.h"
+#include "test_policies.h"
 
 using namespace relaytrust;
 
 namespace {
 
-std::shared_ptr<const Policy> default_policy() {
-    static auto p = load_default_policy().policy;
-    return p;
-}
-
-std::shared_ptr<const Policy> policy_of(const std::string& text) {
-    auto r = load_policy_text(text, "t");
-    REQUIRE_MESSAGE(r.ok(), r.error_text());
-    return r.policy;
-}
+using relaytrust::testing::default_policy;
+using relaytrust::testing::policy_of;
 
 const char* kRelayReceived =
     " from sender.example.org (sender.example.org [203.0.113.7])\r\n\tby relay.example.net "
