@@ -28,19 +28,14 @@ command -v unbound >/dev/null || [ -x /usr/sbin/unbound ] || { echo "FATAL: unbo
 export PATH="$PATH:/usr/sbin:/sbin"
 [ -x "$RELAYTRUST" ] || { echo "FATAL: $RELAYTRUST is not executable"; exit 1; }
 
-DNS_PORT=$BASE_PORT
-DEAD_PORT=$((BASE_PORT + 1))
-e2e_dead_dns_port "$DEAD_PORT"
-e2e_start_unbound "$WORK/dns" "$DNS_PORT"
-STARTED_PIDS+=("$E2E_UNBOUND_PID")
-e2e_build_messages "$WORK/msg"
+e2e_start_dns_and_messages "$BASE_PORT" "$WORK"
 
 check "the policy is valid" 0 "$("$RELAYTRUST" check "$E2E_POLICY" >/dev/null 2>&1; echo $?)"
 
 for line in "${E2E_SCENARIOS[@]}"; do
     e2e_scenario "$line"
     dns=$DNS_PORT
-    [ "$NAME" = dead-dns ] && dns=$DEAD_PORT
+    [ "$NAME" = dead-dns ] && dns=$DEAD_DNS_PORT
     out_file=$WORK/out-$NAME.eml
     start=$(date +%s%N)
     "$RELAYTRUST" test --dns "127.0.0.1:$dns" --policy "$E2E_POLICY" --listener "$LISTENER" \

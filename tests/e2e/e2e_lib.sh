@@ -208,6 +208,18 @@ e2e_expected_result_header() {
     echo "$E2E_AUTHSERV; action=accept; rule=none; listener=$listener; trusted=no$relay; spam=unknown; score=0.00; virus=no; stripped=0"
 }
 
+# e2e_start_dns_and_messages BASE_PORT DIR: unbound on BASE_PORT (DNS_PORT), a port nothing
+# answers on BASE_PORT + 1 (DEAD_DNS_PORT), the scenario messages in DIR/msg. The caller's
+# STARTED_PIDS gets unbound's pid, for its EXIT trap.
+e2e_start_dns_and_messages() {
+    DNS_PORT=$1
+    DEAD_DNS_PORT=$(($1 + 1))
+    e2e_dead_dns_port "$DEAD_DNS_PORT"
+    e2e_start_unbound "$2/dns" "$DNS_PORT"
+    STARTED_PIDS+=("$E2E_UNBOUND_PID")
+    e2e_build_messages "$2/msg"
+}
+
 # e2e_build_messages DIR: DIR/NAME.eml for every scenario (Subject "e2e NAME").
 e2e_build_messages() {
     local dir=$1 line NAME LISTENER ORIGIN FROM SPF DMARC ACTION REPLY MODE IP HELO

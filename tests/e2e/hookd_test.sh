@@ -38,12 +38,7 @@ for tool in curl unbound unbound-checkconf ss /usr/bin/python3; do
 done
 [ -x "$HOOKD" ] || { echo "FATAL: $HOOKD is not executable"; exit 1; }
 
-DNS_PORT=$BASE_PORT
-DEAD_DNS_PORT=$((BASE_PORT + 1))
-e2e_dead_dns_port "$DEAD_DNS_PORT"
-e2e_start_unbound "$WORK/dns" "$DNS_PORT"
-STARTED_PIDS+=("$E2E_UNBOUND_PID")
-e2e_build_messages "$WORK/msg"
+e2e_start_dns_and_messages "$BASE_PORT" "$WORK"
 
 # --no-auth: no HTTP authentication (allowed on loopback only). Sender authentication is on.
 start_hookd H --policy "$E2E_POLICY" --dns "127.0.0.1:$DNS_PORT" --no-auth --verbose
