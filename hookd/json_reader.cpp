@@ -100,7 +100,7 @@ class Reader {
             if (at_end() || peek() != ':') return fail("expected ':' after a member name");
             ++pos_;
             skip_space();
-            out.members.emplace_back(std::move(key), Value{});
+            out.members.push_back({std::move(key), Value{}});
             if (!value(out.members.back().second, depth)) return false;
             skip_space();
             if (at_end()) return fail("unexpected end of input in an object");
@@ -274,7 +274,7 @@ class Reader {
             if (!escape(w)) return false;
             const std::size_t run = pos_;
             pos_ = plain_run_end(pos_);
-            if (static_cast<std::size_t>(limit - w) < pos_ - run) {
+            if (w > limit || static_cast<std::size_t>(limit - w) < pos_ - run) {
                 return fail("string longer than its encoded form");
             }
             std::memcpy(w, text_.data() + run, pos_ - run);

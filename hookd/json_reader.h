@@ -22,8 +22,9 @@ struct Value {
     bool negative = false;
     std::uint64_t magnitude = 0;
     std::string string;
-    std::vector<Value> items;                            // Array
-    std::vector<std::pair<std::string, Value>> members;  // Object, in document order
+    std::vector<Value> items;  // Array
+    struct Member;
+    std::vector<Member> members;  // Object, in document order
 
     bool is_null() const { return type == Type::Null; }
     bool is_string() const { return type == Type::String; }
@@ -36,6 +37,14 @@ struct Value {
     Value* find(std::string_view key) {
         return const_cast<Value*>(static_cast<const Value&>(*this).find(key));
     }
+};
+
+// A named member of an object. (std::pair<std::string, Value> would name Value while it is
+// still incomplete, which the standard library does not allow; a vector of a declared struct
+// is fine.)
+struct Value::Member {
+    std::string first;  // the name
+    Value second;
 };
 
 // Parses text into out. On failure returns false and sets error to one line:

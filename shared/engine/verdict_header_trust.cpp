@@ -176,7 +176,7 @@ TrustAnalysis analyse_verdict_headers(const Policy& policy, const TrustedRelay* 
     }
 
     // Pick, per header name, the single instance in the trusted position.
-    // Per name, the index into decisions of the instance in position (-1: none yet).
+    // Per name, the index into decisions of the instance in position (absent: none).
     NameCounter chosen;
     if (relay) {
         for (std::size_t k = 0; k < out.decisions.size(); ++k) {
