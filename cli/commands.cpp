@@ -61,7 +61,8 @@ std::string usage_text() {
                             format: docs/auth.md)
       --no-auth             skip SPF/DKIM/DMARC
       --output FILE         write only the resulting message to FILE (not written when
-                            the message is rejected, tempfailed or discarded)
+                            the message is rejected, tempfailed or discarded); "-": the
+                            message to standard output, the report to standard error
   relaytrust default-policy
       Print the embedded default policy (annotated).
   relaytrust stalwart-config [options]
@@ -287,30 +288,33 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
     }
     Transaction t(policy, auth);
     t.session() = facts;
-    out << "policy:  " << policy->source << "\n";
+    // --output -: the resulting message alone on standard output (to pipe into sieve-test,
+    // say), the report on standard error.
+    std::ostream& report = output_path == "-" ? err : out;
+    report << "policy:  " << policy->source << "\n";
     Verdict v = t.connect();
-    out << "session: listener=" << t.session().listener << " client=" << facts.remote_ip;
+    report << "session: listener=" << t.session().listener << " client=" << facts.remote_ip;
     if (t.relay()) {
-        out << " relay=" << t.relay()->name << " (network '" << t.relay()->network_name << "')";
+        report << " relay=" << t.relay()->name << " (network '" << t.relay()->network_name << "')";
     } else {
-        out << " relay=none";
+        report << " relay=none";
     }
-    out << "\n";
-    print_verdict(out, Stage::Connect, "", v);
+    report << "\n";
+    print_verdict(report, Stage::Connect, "", v);
     if (!stops_session(v.action)) {
         v = t.ehlo(helo);
-        print_verdict(out, Stage::Ehlo, helo, v);
+        print_verdict(report, Stage::Ehlo, helo, v);
     }
     if (!stops_session(v.action)) {
         v = t.mail(from);
-        print_verdict(out, Stage::Mail, "<" + from + ">", v);
+        print_verdict(report, Stage::Mail, "<" + from + ">", v);
     }
     if (!stops_session(v.action)) {
         std::size_t accepted = 0;
         Verdict last;
         for (const auto& r : rcpts) {
             last = t.rcpt(r);
-            print_verdict(out, Stage::Rcpt, "<" + r + ">", last);
+            print_verdict(report, Stage::Rcpt, "<" + r + ">", last);
             if (last.action == Action::Accept || last.action == Action::Quarantine) ++accepted;
             // A discard at RCPT applies to the whole message, as in milter.
             if (last.action == Action::Discard) break;
@@ -322,41 +326,40 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
             t.header(h.name, h.raw_value);
         message.stream_body([&](std::string_view chunk) { t.body(chunk); });
         v = t.data();
-        print_verdict(out, Stage::Data, "", v);
+        print_verdict(report, Stage::Data, "", v);
         const TrustAnalysis& a = t.analysis();
         const auto& hs = t.session().headers;
         if (a.relay_hop_index) {
-            out << "         relay hop: header #" << (*a.relay_hop_index + 1)
-                << " Received:" << headers::unfold(hs[*a.relay_hop_index].raw_value).substr(0, 70)
-                << "\n";
+            report << "         relay hop: header #" << (*a.relay_hop_index + 1) << " Received:"
+                   << headers::unfold(hs[*a.relay_hop_index].raw_value).substr(0, 70) << "\n";
         }
         for (const auto& d : a.decisions) {
-            out << "         header #" << (d.header_index + 1) << " " << d.name << " ("
-                << d.occurrence << ") " << (d.trusted ? "TRUSTED" : "REMOVED") << ": " << d.reason
-                << "\n";
+            report << "         header #" << (d.header_index + 1) << " " << d.name << " ("
+                   << d.occurrence << ") " << (d.trusted ? "TRUSTED" : "REMOVED") << ": "
+                   << d.reason << "\n";
         }
         const AuthOutcome& ao = t.auth_outcome();
         if (ao.source != "none" && !ao.source.empty()) {
-            out << "         auth: spf=" << ao.spf_result << " (" << auth_mode_name(ao.spf_mode)
-                << (ao.origin_ip.empty() ? "" : ", ip " + ao.origin_ip)
-                << ") dkim=" << ao.dkim_result << " (" << auth_mode_name(ao.dkim_mode)
-                << ") dmarc=" << ao.dmarc_result << " (" << auth_mode_name(ao.dmarc_mode)
-                << ", policy " << ao.dmarc_policy << ")";
-            if (!ao.origin_note.empty()) out << " [" << ao.origin_note << "]";
-            out << "\n";
+            report << "         auth: spf=" << ao.spf_result << " (" << auth_mode_name(ao.spf_mode)
+                   << (ao.origin_ip.empty() ? "" : ", ip " + ao.origin_ip)
+                   << ") dkim=" << ao.dkim_result << " (" << auth_mode_name(ao.dkim_mode)
+                   << ") dmarc=" << ao.dmarc_result << " (" << auth_mode_name(ao.dmarc_mode)
+                   << ", policy " << ao.dmarc_policy << ")";
+            if (!ao.origin_note.empty()) report << " [" << ao.origin_note << "]";
+            report << "\n";
         }
         for (const auto& m : v.modifications) {
-            out << "         edit: " << modification_kind_name(m.kind);
-            if (!m.name.empty()) out << " " << m.name;
-            if (m.index > 0) out << " #" << m.index;
-            if (!m.value.empty()) out << ": " << m.value;
-            out << "\n";
+            report << "         edit: " << modification_kind_name(m.kind);
+            if (!m.name.empty()) report << " " << m.name;
+            if (m.index > 0) report << " #" << m.index;
+            if (!m.value.empty()) report << ": " << m.value;
+            report << "\n";
         }
     }
 
     const bool kept = v.action == Action::Accept || v.action == Action::Quarantine;
     if (!kept) {
-        out << "result:  " << action_name(v.action) << " (message not delivered)\n";
+        report << "result:  " << action_name(v.action) << " (message not delivered)\n";
         return exit_code_for(v.action);
     }
     EditedMessage edited;
@@ -374,9 +377,11 @@ int run_test(const Args& args, std::ostream& out, std::ostream& err) {
             message.stream_body([&](std::string_view chunk) { os << chunk; });
         }
     };
-    out << "result:  " << action_name(v.action)
-        << (v.action == Action::Quarantine ? " (kept, held for review)" : "") << "\n";
-    if (!output_path.empty()) {
+    report << "result:  " << action_name(v.action)
+           << (v.action == Action::Quarantine ? " (kept, held for review)" : "") << "\n";
+    if (output_path == "-") {
+        write_message(out);
+    } else if (!output_path.empty()) {
         std::ofstream file(output_path, std::ios::binary | std::ios::trunc);
         if (!file) {
             err << "relaytrust test: cannot write " << output_path << "\n";
