@@ -97,6 +97,24 @@ echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/hookd/pos
 echo "servers: --threads $SERVER_THREADS, Release build, same machine as wrk"
 echo "single constant: $(run_wrk "$CONSTANT_URL" 1 0)"
 
+# against_constant LABEL URL: ROUNDS closed-loop runs of URL alternating with the constant
+# server; prints each round, the medians and the ratio; sets PEAK (URL's median run).
+against_constant() {
+    local label=$1 url=$2 runs=() constant_runs=() round constant_peak
+    for round in $(seq "$ROUNDS"); do
+        runs+=("$(run_wrk "$url" "$CONNECTIONS" 0)")
+        constant_runs+=("$(run_wrk "$CONSTANT_URL" "$CONNECTIONS" 0)")
+        echo "round $round: $label ${runs[-1]}"
+        echo "round $round: constant ${constant_runs[-1]}"
+    done
+    PEAK=$(median_by_rps "${runs[@]}")
+    constant_peak=$(median_by_rps "${constant_runs[@]}")
+    echo "peak $label: $PEAK"
+    echo "peak constant: $constant_peak"
+    awk -v h="$(field "$PEAK" rps)" -v c="$(field "$constant_peak" rps)" -v l="$label" \
+        'BEGIN { printf "ratio %s/constant: %.2f\n", l, h / c }'
+}
+
 # bench_hookd NAME HOOKD_ARGS...
 bench_hookd() {
     local name=$1
@@ -112,20 +130,9 @@ bench_hookd() {
     echo "== hookd, policy: $name"
     run_wrk "$url" "$CONNECTIONS" 0 >/dev/null  # warm-up
     run_wrk "$CONSTANT_URL" "$CONNECTIONS" 0 >/dev/null
-    local hookd_runs=() constant_runs=() round
-    for round in $(seq "$ROUNDS"); do
-        hookd_runs+=("$(run_wrk "$url" "$CONNECTIONS" 0)")
-        constant_runs+=("$(run_wrk "$CONSTANT_URL" "$CONNECTIONS" 0)")
-        echo "round $round: hookd    ${hookd_runs[-1]}"
-        echo "round $round: constant ${constant_runs[-1]}"
-    done
-    local hookd_peak constant_peak single target pause
-    hookd_peak=$(median_by_rps "${hookd_runs[@]}")
-    constant_peak=$(median_by_rps "${constant_runs[@]}")
-    echo "peak hookd:    $hookd_peak"
-    echo "peak constant: $constant_peak"
-    awk -v h="$(field "$hookd_peak" rps)" -v c="$(field "$constant_peak" rps)" \
-        'BEGIN { printf "ratio hookd/constant: %.2f\n", h / c }'
+    local hookd_peak single
+    against_constant hookd "$url"
+    hookd_peak=$PEAK
     single=$(run_wrk "$url" 1 0)
     echo "single hookd:  $single"
     # Half of peak: C connections, each pausing P ms between requests (post.lua's delay()),
@@ -153,21 +160,9 @@ bench_hookd() {
 # answering the constant reply (no engine, no response encoding). What a front end that reads
 # the message at all can reach, next to the constant server.
 bench_decode_only() {
-    local url runs=() constant_runs=() round decode_peak constant_peak
     start_server "$WORK/decode-only.log" "$CONSTANT" --threads "$SERVER_THREADS" --decode
-    url="http://127.0.0.1:$SERVER_PORT/hook/relay-in"
     echo "== decode-only server (relaytrust-hookd-constant --decode)"
-    for round in $(seq "$ROUNDS"); do
-        runs+=("$(run_wrk "$url" "$CONNECTIONS" 0)")
-        constant_runs+=("$(run_wrk "$CONSTANT_URL" "$CONNECTIONS" 0)")
-        echo "round $round: decode   ${runs[-1]}"
-        echo "round $round: constant ${constant_runs[-1]}"
-    done
-    decode_peak=$(median_by_rps "${runs[@]}")
-    constant_peak=$(median_by_rps "${constant_runs[@]}")
-    echo "peak decode-only: $decode_peak"
-    awk -v h="$(field "$decode_peak" rps)" -v c="$(field "$constant_peak" rps)" \
-        'BEGIN { printf "ratio decode-only/constant: %.2f\n", h / c }'
+    against_constant decode-only "http://127.0.0.1:$SERVER_PORT/hook/relay-in"
 }
 
 bench_hookd rules-only --policy "$SOURCE_DIR/bench/hookd/rules-only.policy.jsonc"
