@@ -31,19 +31,22 @@ bool starts_with_ascii_whitespace(std::string_view value) {
 // Stalwart's header list as it evolves while it applies our modifications in order. Only
 // headers Stalwart can address are in `block`; appended headers wait in `appended` until the
 // end, when they are glued to the last header.
+// Names and values are views of the original headers and of the engine's edits, which both
+// outlive the Translator: the header list is tracked without copying a single header.
 class Translator {
   public:
-    explicit Translator(const std::vector<Header>& original) : original_(original) {
-        block_.reserve(original.size() + 4);
+    Translator(const std::vector<Header>& original, std::size_t edit_count) : original_(original) {
+        block_.reserve(original.size() + edit_count);
         for (const auto& h : original)
             block_.push_back({h.name, h.raw_value, std::nullopt});
+        out_.reserve(edit_count + 1);  // one edit each, and one for appended headers
     }
 
     void apply(const Modification& edit) {
         switch (edit.kind) {
             case Kind::InsertHeader:
                 emit({Type::InsertHeader, 0, edit.name, edit.value});
-                block_.insert(block_.begin(), {edit.name, edit.value, out_.size() - 1});
+                block_.insert(block_.begin(), Entry{edit.name, edit.value, out_.size() - 1});
                 break;
             case Kind::AddHeader:
                 appended_.push_back({edit.name, edit.value});
@@ -79,13 +82,13 @@ class Translator {
 
   private:
     struct Entry {
-        std::string name;
-        std::string value;
+        std::string_view name;
+        std::string_view value;
         std::optional<std::size_t> inserted_by;  // index into out_ of our insertHeader
     };
     struct Appended {
-        std::string name;
-        std::string value;
+        std::string_view name;
+        std::string_view value;
     };
 
     void emit(HookModification m) { out_.push_back(std::move(m)); }
@@ -106,7 +109,7 @@ class Translator {
         return {found, count};
     }
 
-    void change(const std::string& name, int occurrence, const std::string& value) {
+    void change(std::string_view name, int occurrence, std::string_view value) {
         auto [position, count] = find(name, occurrence);
         if (!position) {
             change_appended(name, occurrence - count, value);
@@ -115,10 +118,12 @@ class Translator {
         Entry& entry = block_[*position];
         if (value.empty()) {
             // Stalwart deletes any addressable occurrence, inserted ones included.
-            emit({Type::DeleteHeader, static_cast<std::uint32_t>(occurrence), name, ""});
+            emit({Type::DeleteHeader, static_cast<std::uint32_t>(occurrence), std::string(name),
+                  ""});
             block_.erase(block_.begin() + static_cast<std::ptrdiff_t>(*position));
         } else if (in_original(name)) {
-            emit({Type::ChangeHeader, static_cast<std::uint32_t>(occurrence), name, value});
+            emit({Type::ChangeHeader, static_cast<std::uint32_t>(occurrence), std::string(name),
+                  std::string(value)});
             entry.value = value;
         } else {
             // Stalwart's changeHeader of a name the original message lacks adds a new header
@@ -130,7 +135,7 @@ class Translator {
 
     // The milter rule: editing an occurrence past the block's end addresses the appended
     // headers, and changing one that does not exist at all adds it at the end.
-    void change_appended(const std::string& name, int occurrence, const std::string& value) {
+    void change_appended(std::string_view name, int occurrence, std::string_view value) {
         int count = 0;
         for (auto it = appended_.begin(); it != appended_.end(); ++it) {
             if (!iequals(it->name, name) || ++count != occurrence) continue;
@@ -148,7 +153,7 @@ class Translator {
         if (block_.empty()) {
             // Nothing to attach to: top and bottom are the same place.
             for (auto it = appended_.rbegin(); it != appended_.rend(); ++it) {
-                emit({Type::InsertHeader, 0, it->name, it->value});
+                emit({Type::InsertHeader, 0, std::string(it->name), std::string(it->value)});
             }
             return;
         }
@@ -156,7 +161,7 @@ class Translator {
         // Stalwart writes "Name:" + value when the value starts with whitespace, else
         // "Name: " + value, then CRLF: continuation lines after the last value become
         // headers of their own, byte for byte.
-        std::string glued = last.value;
+        std::string glued(last.value);
         for (const auto& a : appended_) {
             glued += "\r\n";
             glued += a.name;
@@ -167,8 +172,8 @@ class Translator {
             out_[*last.inserted_by].value = std::move(glued);
         } else {
             const int occurrence = find(last.name, INT32_MAX).second;
-            emit({Type::ChangeHeader, static_cast<std::uint32_t>(occurrence), last.name,
-                  std::move(glued)});
+            emit({Type::ChangeHeader, static_cast<std::uint32_t>(occurrence),
+                  std::string(last.name), std::move(glued)});
         }
     }
 
@@ -212,7 +217,7 @@ class Translator {
 
 std::vector<HookModification> translate_modifications(const std::vector<Modification>& engine_edits,
                                                       const std::vector<Header>& original_headers) {
-    Translator translator(original_headers);
+    Translator translator(original_headers, engine_edits.size());
     for (const auto& edit : engine_edits)
         translator.apply(edit);
     return translator.finish();

@@ -119,11 +119,11 @@ HttpReply HookApplication::answer_hook(std::string_view path, std::string_view b
     const auto started = std::chrono::steady_clock::now();
     HookRequestDecodeResult decoded = decode_hook_request(body);
     if (!decoded.request) return refuse(400, ErrorKind::BadRequest, std::move(decoded.error));
-    const HookRequest& request = *decoded.request;
+    HookRequest& request = *decoded.request;
 
     // "/" and "/hook" carry no listener: the engine then matches server.ip/port.
     const std::string_view hook_path = path == "/" || path == "/hook" ? std::string_view{} : path;
-    StageOutcome outcome = handler_.handle(request, hook_path);
+    StageOutcome outcome = handler_.handle_taking_headers(request, hook_path);
 
     HttpReply reply;
     reply.body = encode_hook_response(outcome.response);

@@ -40,10 +40,37 @@ struct HookEnvelope {
     std::vector<std::string> to;  // at "rcpt" the last one is the recipient being asked about
 };
 
+// A JSON string's contents as the request carried them, escapes and all. The message body
+// stays this way until something needs its bytes: decoding 10 KB of escaped text cost more
+// than the rest of a data request, and the engine reads the body only to hash it for DKIM.
+class EscapedText {
+  public:
+    EscapedText() = default;
+    // text: the contents of a JSON string that json::Document validated (Node::text), with
+    // its decoded length; anything else decodes to garbage.
+    EscapedText(std::string_view text, std::size_t decoded_size, bool has_escapes)
+        : text_(text), decoded_size_(decoded_size), has_escapes_(has_escapes) {}
+    // Text that is already decoded (tests, requests built in code).
+    static EscapedText from_decoded(std::string text) {
+        EscapedText t;
+        t.decoded_size_ = text.size();
+        t.text_ = std::move(text);
+        return t;
+    }
+
+    std::size_t size() const { return decoded_size_; }  // decoded
+    std::string decode() const;
+
+  private:
+    std::string text_;
+    std::size_t decoded_size_ = 0;
+    bool has_escapes_ = false;
+};
+
 struct HookMessage {
     // [name, raw value] as received: the value keeps its leading space, folding and final CRLF.
     std::vector<std::pair<std::string, std::string>> headers;
-    std::string contents;  // the raw body after the blank line
+    EscapedText contents;  // the raw body after the blank line
     std::uint64_t size = 0;
 };
 

@@ -42,10 +42,27 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
     return length;
 }
 
+// Printable ASCII other than '"' and '\\': copied as it is. A table: one load per byte.
+constexpr std::array<bool, 256> kPlainJsonByte = [] {
+    std::array<bool, 256> plain{};
+    for (int byte = 0x20; byte < 0x7f; ++byte)
+        plain[byte] = byte != '"' && byte != '\\';
+    return plain;
+}();
+
 void append_json_string(std::string& out, std::string_view text, bool one_line = false) {
     static constexpr char kHex[] = "0123456789abcdef";
     out += '"';
     for (std::size_t i = 0; i < text.size();) {
+        // Header values are mostly plain text: copy each run of it in one append.
+        std::size_t run_end = i;
+        while (run_end < text.size() && kPlainJsonByte[static_cast<unsigned char>(text[run_end])])
+            ++run_end;
+        if (run_end != i) {
+            out.append(text.substr(i, run_end - i));
+            i = run_end;
+            continue;
+        }
         const char c = text[i];
         const auto byte = static_cast<unsigned char>(c);
         if (byte >= 0x80) {

@@ -27,6 +27,12 @@ std::string strip_final_line_end(std::string value) {
     return value;
 }
 
+std::string_view without_final_line_end(std::string_view value) {
+    if (value.ends_with("\r\n")) return value.substr(0, value.size() - 2);
+    if (value.ends_with('\n')) return value.substr(0, value.size() - 1);
+    return value;
+}
+
 void fill_session(Session& s, const HookRequest& request, std::string_view hook_path) {
     s.clues.hook_path = std::string(hook_path);
     s.remote_ip = request.client.ip;
@@ -52,8 +58,13 @@ void fill_session(Session& s, const HookRequest& request, std::string_view hook_
 
 class Replay {
   public:
-    Replay(PolicySnapshot snapshot, const HookRequest& request, std::string_view hook_path)
-        : transaction_(std::move(snapshot.policy), std::move(snapshot.auth)), request_(request) {
+    // headers_from: the request's own message, whose header strings may be moved from; null
+    // to copy them.
+    Replay(PolicySnapshot snapshot, const HookRequest& request, HookMessage* headers_from,
+           std::string_view hook_path)
+        : transaction_(std::move(snapshot.policy), std::move(snapshot.auth)),
+          request_(request),
+          headers_from_(headers_from) {
         fill_session(transaction_.session(), request, hook_path);
     }
 
@@ -85,10 +96,20 @@ class Replay {
         if (request_.queue_id) transaction_.session().queue_id = *request_.queue_id;
         const HookMessage& message = *request_.message;
         transaction_.session().headers.reserve(message.headers.size());
-        for (const auto& [name, raw_value] : message.headers) {
-            transaction_.header(name, strip_final_line_end(raw_value));
+        if (headers_from_) {
+            for (auto& [name, raw_value] : headers_from_->headers)
+                transaction_.header(std::move(name), strip_final_line_end(std::move(raw_value)));
+            headers_from_->headers.clear();
+        } else {
+            for (const auto& [name, raw_value] : message.headers)
+                transaction_.header(name, std::string(without_final_line_end(raw_value)));
         }
-        transaction_.body(message.contents);
+        // Without a DKIM signature to hash it for, only the body's size matters.
+        if (transaction_.wants_body()) {
+            transaction_.body(message.contents.decode());
+        } else {
+            transaction_.body_skipped(message.contents.size());
+        }
         // A quarantine decided at connect, MAIL or RCPT comes back from data() itself.
         return transaction_.data();
     }
@@ -98,11 +119,22 @@ class Replay {
   private:
     Transaction transaction_;
     const HookRequest& request_;
+    HookMessage* headers_from_;
 };
 
 }  // namespace
 
 StageOutcome StageHandler::handle(const HookRequest& request, std::string_view hook_path) const {
+    return run(request, nullptr, hook_path);
+}
+
+StageOutcome StageHandler::handle_taking_headers(HookRequest& request,
+                                                 std::string_view hook_path) const {
+    return run(request, request.message ? &*request.message : nullptr, hook_path);
+}
+
+StageOutcome StageHandler::run(const HookRequest& request, HookMessage* headers_from,
+                               std::string_view hook_path) const {
     StageOutcome outcome;
     std::optional<Replay> replay;
     try {
@@ -111,7 +143,7 @@ StageOutcome StageHandler::handle(const HookRequest& request, std::string_view h
         // SPF/DKIM/DMARC results exist only at the end of data; evaluating them while
         // replaying mail or rcpt would cost DNS lookups nobody reads.
         if (request.stage != HookStage::Data) snapshot.auth = nullptr;
-        replay.emplace(std::move(snapshot), request, hook_path);
+        replay.emplace(std::move(snapshot), request, headers_from, hook_path);
         outcome.verdict = replay->run();
         outcome.engine_error = outcome.verdict.rule == "on_error";
         outcome.listener = replay->transaction().session().listener;

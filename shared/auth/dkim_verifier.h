@@ -91,6 +91,8 @@ class DkimVerifier {
 
     // A piece of the body in wire form (CRLF lines, dot-unstuffed), split anywhere.
     void on_body(std::string_view chunk);
+    // False when no signature hashes the body: on_body() would do nothing.
+    bool wants_body() const { return !hashers_.empty(); }
 
     // Results per DKIM-Signature, in header order. Waits for key lookups until `deadline`; a
     // lookup still open then is TempError. Calling it again returns the same results.

@@ -165,6 +165,10 @@ void MessageAuthentication::on_body(std::string_view chunk) {
     if (dkim_ && !relay_ar_used_) dkim_->on_body(chunk);
 }
 
+bool MessageAuthentication::wants_body() const {
+    return dkim_ && !relay_ar_used_ && dkim_->wants_body();
+}
+
 const AuthOutcome& MessageAuthentication::finish(const Session& session) {
     if (finished_) return outcome_;
     finished_ = true;

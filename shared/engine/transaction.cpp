@@ -1,9 +1,10 @@
 #include "engine/transaction.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <exception>
 
+#include "engine/concat.h"
 #include "engine/variables.h"
 #include "headers/authentication_results.h"
 #include "headers/verdict_header_parser.h"
@@ -16,17 +17,32 @@ std::string_view domain_of(std::string_view address) {
     return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
 }
 
+// "%.2f", as snprintf wrote it into a 32-byte buffer (hence at most 31 characters), without
+// printf's format parsing: to_chars with a precision is specified to print exactly as printf.
 std::string format_score(double score) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f", score);
-    return buf;
+    char buf[320];  // the longest double in fixed notation with two decimals fits
+    const auto [end, error] =
+        std::to_chars(buf, buf + sizeof buf, score, std::chars_format::fixed, 2);
+    const std::size_t length = error == std::errc() ? static_cast<std::size_t>(end - buf) : 0;
+    return std::string(buf, std::min<std::size_t>(length, 31));
 }
 
-std::string lowercase(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
+// A count in decimal, without a std::string of its own.
+class DecimalText {
+  public:
+    explicit DecimalText(std::size_t n) {
+        const char* end = std::to_chars(buf_, buf_ + sizeof buf_, n).ptr;
+        length_ = static_cast<std::size_t>(end - buf_);
+    }
+    std::string_view view() const { return {buf_, length_}; }
+
+  private:
+    char buf_[24];  // 20 digits hold any 64-bit count
+    std::size_t length_ = 0;
+};
+
+std::string_view or_none(const std::string& text) {
+    return text.empty() ? std::string_view("none") : std::string_view(text);
 }
 }  // namespace
 
@@ -264,6 +280,12 @@ void Transaction::body(std::string_view chunk) {
     if (auth_) auth_->on_body(chunk);
 }
 
+bool Transaction::wants_body() const {
+    return auth_ && auth_->wants_body();
+}
+void Transaction::body_skipped(std::size_t size) {
+    session_.body_size += size;
+}
 Verdict Transaction::data() {
     try {
         analysis_ = analyse_verdict_headers(*policy_, relay_, session_, &received_layout_);
@@ -293,6 +315,8 @@ Verdict Transaction::run_stage(Stage stage) {
 
 Verdict Transaction::run_rules(Stage stage) {
     Verdict verdict;
+    // The data stage adds a few reasons of its own below: room for them up front.
+    verdict.reasons.reserve(stage == Stage::Data ? 4 : 1);
     const Rule* decided = nullptr;
     EvalContext context(*this, stage);
     for (const Rule& rule : policy_->rules_by_stage[static_cast<std::size_t>(stage)]) {
@@ -301,8 +325,8 @@ Verdict Transaction::run_rules(Stage stage) {
         verdict.action = rule.action;
         verdict.reply = rule.reply;
         verdict.rule = rule.name;
-        verdict.reasons.push_back("rule '" + rule.name + "' matched (" + rule.source_location +
-                                  ")");
+        verdict.reasons.push_back(
+            concat({"rule '", rule.name, "' matched (", rule.source_location, ")"}));
         break;
     }
     if (!decided) verdict.reasons.push_back("no rule matched");
@@ -324,22 +348,26 @@ Verdict Transaction::run_rules(Stage stage) {
             // The data rule's own decorations (subject tag, headers) still apply: only rules
             // at data may have them, and a held message may as well carry them.
         }
+        const std::string score = format_score(analysis_.spam_score);
         if (analysis_.spam_trusted) {
-            verdict.reasons.push_back(
-                "trusted verdict from relay '" + analysis_.relay->name +
-                "': " + (analysis_.spam_verdict.empty() ? "unknown" : analysis_.spam_verdict) +
-                ", score " + format_score(analysis_.spam_score));
+            const std::string_view spam_verdict = analysis_.spam_verdict.empty()
+                                                      ? std::string_view("unknown")
+                                                      : std::string_view(analysis_.spam_verdict);
+            verdict.reasons.push_back(concat({"trusted verdict from relay '", analysis_.relay->name,
+                                              "': ", spam_verdict, ", score ", score}));
         }
         if (analysis_.virus_found) {
-            verdict.reasons.push_back("trusted virus report: " + (analysis_.virus_name.empty()
-                                                                      ? std::string("infected")
-                                                                      : analysis_.virus_name));
+            const std::string_view name = analysis_.virus_name.empty()
+                                              ? std::string_view("infected")
+                                              : std::string_view(analysis_.virus_name);
+            verdict.reasons.push_back(concat({"trusted virus report: ", name}));
         }
         if (std::size_t n = analysis_.stripped_count(); n > 0) {
-            verdict.reasons.push_back(std::to_string(n) + " untrusted verdict header(s) removed");
+            verdict.reasons.push_back(
+                concat({DecimalText(n).view(), " untrusted verdict header(s) removed"}));
         }
         enforce_authentication(verdict);
-        add_data_modifications(decided, verdict);
+        add_data_modifications(decided, verdict, score);
     }
     return verdict;
 }
@@ -383,7 +411,8 @@ void Transaction::enforce_authentication(Verdict& verdict) const {
         verdict.reasons.push_back(std::move(r));
 }
 
-void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) const {
+void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict,
+                                         std::string_view score) const {
     // Nothing reaches a mailbox after these: edits would be noise for the MTA.
     if (verdict.action == Action::Reject || verdict.action == Action::Tempfail ||
         verdict.action == Action::Discard) {
@@ -391,6 +420,10 @@ void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) con
     }
     using Kind = Modification::Kind;
     auto& mods = verdict.modifications;
+    const std::size_t stripped = analysis_.stripped_count();
+    // The usual edits: the deletions, a subject tag, the rule's headers, our
+    // Authentication-Results and our result header.
+    mods.reserve(mods.size() + stripped + (rule ? rule->add_headers.size() : 0) + 3);
 
     // Remove untrusted instances, per name from the highest occurrence down so that the
     // indices of those still to delete do not move (milter and Stalwart both renumber).
@@ -410,9 +443,11 @@ void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) con
         if (subject == session_.headers.end()) {
             mods.push_back({Kind::InsertHeader, "Subject", rule->subject_tag, 0});
         } else {
-            std::string current = headers::unfold(subject->raw_value);
-            if (current.rfind(rule->subject_tag, 0) != 0) {
-                mods.push_back({Kind::ChangeHeader, "Subject", rule->subject_tag + current, 1});
+            std::string unfolded;  // only filled for a folded subject
+            const std::string_view current = headers::unfold(subject->raw_value, unfolded);
+            if (!current.starts_with(rule->subject_tag)) {
+                mods.push_back(
+                    {Kind::ChangeHeader, "Subject", concat({rule->subject_tag, current}), 1});
             }
         }
     }
@@ -445,19 +480,19 @@ void Transaction::add_data_modifications(const Rule* rule, Verdict& verdict) con
     }
 
     if (policy_->result_header.enabled) {
-        std::string value = our_hostname();
-        value += "; action=" + std::string(action_name(verdict.action));
-        value += "; rule=" + (verdict.rule.empty() ? std::string("none") : verdict.rule);
-        value += "; listener=" + (session_.listener.empty() ? "none" : session_.listener);
-        value += "; trusted=" + std::string(analysis_.spam_trusted ? "yes" : "no");
-        if (analysis_.relay) value += "; relay=" + analysis_.relay->name;
-        value += "; spam=" + (analysis_.spam_verdict.empty()
-                                  ? std::string("unknown")
-                                  : lowercase(analysis_.spam_verdict == "spam" ? "yes" : "no"));
-        value += "; score=" + format_score(analysis_.spam_score);
-        value += "; virus=" + std::string(analysis_.virus_found ? "yes" : "no");
-        value += "; stripped=" + std::to_string(analysis_.stripped_count());
-        mods.push_back({Kind::InsertHeader, policy_->result_header.name, value, 0});
+        const std::string_view spam = analysis_.spam_verdict.empty()     ? "unknown"
+                                      : analysis_.spam_verdict == "spam" ? "yes"
+                                                                         : "no";
+        const std::string_view relay_label = analysis_.relay ? "; relay=" : "";
+        const std::string_view relay_name =
+            analysis_.relay ? std::string_view(analysis_.relay->name) : "";
+        std::string value = concat(
+            {our_hostname(), "; action=", action_name(verdict.action),
+             "; rule=", or_none(verdict.rule), "; listener=", or_none(session_.listener),
+             "; trusted=", analysis_.spam_trusted ? "yes" : "no", relay_label, relay_name,
+             "; spam=", spam, "; score=", score, "; virus=", analysis_.virus_found ? "yes" : "no",
+             "; stripped=", DecimalText(stripped).view()});
+        mods.push_back({Kind::InsertHeader, policy_->result_header.name, std::move(value), 0});
     }
 }
 

@@ -40,6 +40,11 @@ class Transaction {
     void header(std::string name, std::string raw_value);
     // Body bytes as they arrive (any chunking); nothing is buffered here.
     void body(std::string_view chunk);
+    // After the headers: whether body() needs the bytes. When false, body_skipped(size) is
+    // enough (only the size is used), which spares a front end decoding a body that arrives
+    // encoded (hookd's JSON).
+    bool wants_body() const;
+    void body_skipped(std::size_t size);
     Verdict data();  // end of message
 
     // Drops per-message state (after data() or on abort); the connection stays.
@@ -65,7 +70,8 @@ class Transaction {
   private:
     Verdict run_stage(Stage stage);
     Verdict run_rules(Stage stage);
-    void add_data_modifications(const Rule* rule, Verdict& verdict) const;
+    // score: analysis_.spam_score as written in texts (formatted once per message).
+    void add_data_modifications(const Rule* rule, Verdict& verdict, std::string_view score) const;
     void start_authentication();
     void enforce_authentication(Verdict& verdict) const;
 

@@ -1,7 +1,9 @@
 #include "engine/verdict_header_trust.h"
 
 #include <algorithm>
+#include <array>
 
+#include "engine/concat.h"
 #include "headers/received_parser.h"
 
 namespace relaytrust {
@@ -18,10 +20,22 @@ namespace {
 
 bool icontains(std::string_view text, std::string_view needle) {
     if (needle.empty() || needle.size() > text.size()) return false;
-    for (std::size_t i = 0; i + needle.size() <= text.size(); ++i) {
+    // Only the positions holding the needle's first letter (in either case) can start a match:
+    // memchr finds them faster than a byte-by-byte walk.
+    const char first = needle.front();
+    const bool letter = (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z');
+    const char lower = letter ? static_cast<char>(first | 0x20) : first;
+    const char upper = letter ? static_cast<char>(first & ~0x20) : first;
+    const std::size_t last_start = text.size() - needle.size();
+    std::size_t next_lower = text.find(lower);
+    std::size_t next_upper = upper == lower ? std::string_view::npos : text.find(upper);
+    while (true) {
+        const std::size_t i = std::min(next_lower, next_upper);
+        if (i == std::string_view::npos || i > last_start) return false;
         if (iequals(text.substr(i, needle.size()), needle)) return true;
+        if (i == next_lower) next_lower = text.find(lower, i + 1);
+        if (i == next_upper) next_upper = text.find(upper, i + 1);
     }
-    return false;
 }
 
 }  // namespace
@@ -68,24 +82,37 @@ void ReceivedLayout::add(const Policy& policy, const Session& session, const Hea
 namespace {
 
 // Counts per header name, case-insensitively. A message has a handful of verdict header
-// names: a short vector beats a map (and std::tolower's locale lookups).
+// names: a short list beats a map (and std::tolower's locale lookups), and the first few
+// entries live inline so that a usual message allocates nothing here.
 class NameCounter {
   public:
     int& operator[](std::string_view name) {
-        for (auto& [known, count] : entries_) {
-            if (iequals(known, name)) return count;
+        if (int* count = find_in(*this, name)) return *count;
+        if (inline_used_ < inline_.size()) {
+            inline_[inline_used_] = {name, 0};
+            return inline_[inline_used_++].second;
         }
-        return entries_.emplace_back(name, 0).second;
+        return overflow_.emplace_back(name, 0).second;
     }
-    const int* find(std::string_view name) const {
-        for (const auto& [known, count] : entries_) {
+    const int* find(std::string_view name) const { return find_in(*this, name); }
+
+  private:
+    using Entry = std::pair<std::string_view, int>;
+    // Self: NameCounter or const NameCounter, for find() and operator[] alike.
+    template <typename Self>
+    static auto find_in(Self& self, std::string_view name) -> decltype(&self.inline_[0].second) {
+        for (std::size_t i = 0; i < self.inline_used_; ++i) {
+            if (iequals(self.inline_[i].first, name)) return &self.inline_[i].second;
+        }
+        for (auto& [known, count] : self.overflow_) {
             if (iequals(known, name)) return &count;
         }
         return nullptr;
     }
 
-  private:
-    std::vector<std::pair<std::string_view, int>> entries_;
+    std::array<Entry, 8> inline_{};
+    std::size_t inline_used_ = 0;
+    std::vector<Entry> overflow_;
 };
 
 VerdictHeaderKind classify(const Policy& policy, std::string_view name) {
@@ -115,6 +142,8 @@ void merge_spam(TrustAnalysis& out, const headers::SpamVerdict& v, bool& have_ve
     out.spam_trusted = true;
 }
 
+// spam_priority(): 0 is the strongest, kLowestSpamPriority the weakest, -1 no spam verdict.
+constexpr int kLowestSpamPriority = 5;
 int spam_priority(VerdictHeaderKind kind) {
     switch (kind) {
         case VerdictHeaderKind::SpamStatus:
@@ -128,7 +157,7 @@ int spam_priority(VerdictHeaderKind kind) {
         case VerdictHeaderKind::RspamdScore:
             return 4;
         case VerdictHeaderKind::SpamLevel:
-            return 5;
+            return kLowestSpamPriority;
         default:
             return -1;
     }
@@ -163,16 +192,17 @@ TrustAnalysis analyse_verdict_headers(const Policy& policy, const TrustedRelay* 
     }
 
     // Every verdict header instance, with its occurrence number among same-named headers.
+    // A message usually carries a few: room for those without regrowing.
+    out.decisions.reserve(std::min<std::size_t>(hdrs.size(), 8));
     NameCounter seen;
     for (std::size_t i = 0; i < hdrs.size(); ++i) {
         VerdictHeaderKind kind = classify(policy, hdrs[i].name);
         if (kind == VerdictHeaderKind::None) continue;
-        HeaderDecision d;
+        HeaderDecision& d = out.decisions.emplace_back();
         d.header_index = i;
         d.name = hdrs[i].name;
         d.occurrence = ++seen[hdrs[i].name];
         d.kind = kind;
-        out.decisions.push_back(std::move(d));
     }
 
     // Pick, per header name, the single instance in the trusted position.
@@ -196,60 +226,61 @@ TrustAnalysis analyse_verdict_headers(const Policy& policy, const TrustedRelay* 
         const int* chosen_index = chosen.find(d.name);
         const bool in_position = chosen_index && *chosen_index == static_cast<int>(k);
         if (iequals(d.name, policy.result_header.name)) {
-            d.reason = "relaytrust writes its own " + policy.result_header.name +
-                       "; incoming copies are never kept";
+            d.reason = concat({"relaytrust writes its own ", policy.result_header.name,
+                               "; incoming copies are never kept"});
         } else if (!relay) {
-            d.reason = session.listener.empty() ||
-                               policy.find_listener(session.listener) == nullptr ||
-                               policy.find_listener(session.listener)->relays.empty()
-                           ? "listener '" + session.listener + "' has no trusted relay"
-                           : "client " + session.remote_ip +
-                                 " is not a trusted relay of listener '" + session.listener + "'";
+            d.reason =
+                session.listener.empty() || policy.find_listener(session.listener) == nullptr ||
+                        policy.find_listener(session.listener)->relays.empty()
+                    ? concat({"listener '", session.listener, "' has no trusted relay"})
+                    : concat({"client ", session.remote_ip, " is not a trusted relay of listener '",
+                              session.listener, "'"});
         } else if (!in_position) {
             if (relay->position == VerdictPosition::LastInstance) {
-                d.reason = "not the last " + d.name + " in the header block";
+                d.reason = concat({"not the last ", d.name, " in the header block"});
             } else if (!out.relay_hop_index) {
-                d.reason = "no Received header from relay '" + relay->name + "' to anchor trust";
+                d.reason =
+                    concat({"no Received header from relay '", relay->name, "' to anchor trust"});
             } else if (d.header_index > *out.relay_hop_index) {
                 d.reason = "below the relay's Received hop: written before the relay saw it";
             } else if (d.header_index < region_start) {
                 d.reason = "above our own Received header: not written by the relay";
             } else {
-                d.reason = "another " + d.name + " stands nearer the relay's hop";
+                d.reason = concat({"another ", d.name, " stands nearer the relay's hop"});
             }
         } else if (d.kind == VerdictHeaderKind::SpamOther) {
             d.trusted = true;
-            d.reason = "written by relay '" + relay->name + "'";
+            d.reason = concat({"written by relay '", relay->name, "'"});
         } else {
             auto parsed = headers::parse_verdict_header(d.kind, hdrs[d.header_index].raw_value);
             if (!parsed.ok) {
-                d.reason = "written by relay '" + relay->name + "' but unparsable: " + parsed.error;
+                d.reason =
+                    concat({"written by relay '", relay->name, "' but unparsable: ", parsed.error});
             } else {
                 d.trusted = true;
-                d.reason = "written by relay '" + relay->name + "'";
+                d.reason = concat({"written by relay '", relay->name, "'"});
                 d.parsed = std::move(parsed.verdict);
             }
         }
     }
 
     // Combine the trusted headers in priority order: X-Spam-Status's Yes/No outranks flags,
-    // which outrank scores.
-    std::vector<const HeaderDecision*> trusted;
+    // which outrank scores; within one priority, header order. Virus reports stand apart
+    // (header order). One pass per priority instead of a sorted copy: no allocation, and
+    // there are only a few decisions.
     for (const auto& d : out.decisions) {
-        if (d.trusted) trusted.push_back(&d);
+        if (d.trusted && d.kind == VerdictHeaderKind::VirusStatus &&
+            d.parsed.virus_found.value_or(false)) {
+            out.virus_found = true;
+            if (out.virus_name.empty()) out.virus_name = d.parsed.virus_name;
+        }
     }
-    std::stable_sort(trusted.begin(), trusted.end(), [](const auto* a, const auto* b) {
-        return spam_priority(a->kind) < spam_priority(b->kind);
-    });
     bool have_verdict = false, have_score = false;
-    for (const auto* d : trusted) {
-        if (d->kind == VerdictHeaderKind::VirusStatus) {
-            if (d->parsed.virus_found.value_or(false)) {
-                out.virus_found = true;
-                if (out.virus_name.empty()) out.virus_name = d->parsed.virus_name;
+    for (int priority = 0; priority <= kLowestSpamPriority; ++priority) {
+        for (const auto& d : out.decisions) {
+            if (d.trusted && spam_priority(d.kind) == priority) {
+                merge_spam(out, d.parsed, have_verdict, have_score);
             }
-        } else if (spam_priority(d->kind) >= 0) {
-            merge_spam(out, d->parsed, have_verdict, have_score);
         }
     }
     return out;

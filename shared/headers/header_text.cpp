@@ -32,12 +32,11 @@ std::string unfold(std::string_view raw_value) {
     return unfolded;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (text::to_lower(a[i]) != text::to_lower(b[i])) return false;
-    }
-    return true;
+std::string_view unfold(std::string_view raw_value, std::string& storage) {
+    const std::string_view trimmed = text::trim(raw_value);
+    if (trimmed.find('\n') == std::string_view::npos) return trimmed;
+    storage = unfold(trimmed);
+    return storage;
 }
 
 namespace text {

@@ -61,6 +61,20 @@ bool istarts_with(std::string_view text, std::string_view prefix) {
     return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
+// Every verdict header name starts with "X-": classify_verdict_header() turns every other
+// header away with one test instead of a walk through both tables.
+constexpr std::string_view kVerdictNameStart = "X-";
+constexpr bool all_start_with_x_dash() {
+    for (const NamedKind& known : kParsedNames) {
+        if (!known.name.starts_with(kVerdictNameStart)) return false;
+    }
+    for (const std::string_view prefix : kStripOnlyPrefixes) {
+        if (!prefix.starts_with(kVerdictNameStart)) return false;
+    }
+    return true;
+}
+static_assert(all_start_with_x_dash(), "classify_verdict_header's shortcut needs the X- start");
+
 // ---- cursor ---------------------------------------------------------------------------------
 
 class Cursor {
@@ -214,6 +228,15 @@ std::string parse_bracketed_tests(Cursor& cursor, std::vector<std::string>& test
 // SpamAssassin: tests=A,B,C or tests=none; folds may follow a comma.
 std::string parse_plain_tests(Cursor& cursor, std::vector<std::string>& tests) {
     if (cursor.at_field_boundary()) return {};  // "tests=" with nothing: an empty list
+    // Room for the names up to the next white space, so the list does not regrow per name
+    // (capped: a run of commas is no list, and must not reserve much).
+    constexpr std::size_t kMaxReserved = 64;
+    std::size_t names = 1;
+    for (const char c : cursor.rest()) {
+        if (is_wsp(c) || names == kMaxReserved) break;
+        names += c == ',';
+    }
+    tests.reserve(tests.size() + names);
     while (true) {
         if (std::string error = parse_test_item(cursor, tests); !error.empty()) return error;
         if (cursor.peek() != ',') {
@@ -495,6 +518,7 @@ std::string parse_virus_status(std::string_view value, SpamVerdict& verdict) {
 
 VerdictHeaderKind classify_verdict_header(std::string_view name) {
     name = text::trim(name);
+    if (!istarts_with(name, kVerdictNameStart)) return VerdictHeaderKind::None;
     for (const NamedKind& known : kParsedNames) {
         if (iequals(known.name, name)) return known.kind;
     }
@@ -508,7 +532,8 @@ VerdictHeaderKind classify_verdict_header(std::string_view name) {
 
 ParseResult parse_verdict_header(VerdictHeaderKind kind, std::string_view raw_value) {
     ParseResult result;
-    const std::string value = unfold(raw_value);
+    std::string unfolded;  // only filled for a folded value
+    const std::string_view value = unfold(raw_value, unfolded);
 
     switch (kind) {
         case VerdictHeaderKind::None:
@@ -522,7 +547,7 @@ ParseResult parse_verdict_header(VerdictHeaderKind kind, std::string_view raw_va
                 result.error = "empty value";
                 return result;
             }
-            result.verdict.scanner = value;
+            result.verdict.scanner = std::string(value);
             result.ok = true;
             return result;
         default:

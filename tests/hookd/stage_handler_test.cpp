@@ -57,7 +57,8 @@ HookRequest make_request(HookStage stage, std::vector<std::string> to,
     if (stage >= HookStage::Mail) r.envelope = HookEnvelope{std::move(from), std::move(to)};
     if (stage == HookStage::Data) {
         r.queue_id = "abc";
-        r.message = HookMessage{{{"Subject", " hi\r\n"}}, "body\r\n", 20};
+        r.message =
+            HookMessage{{{"Subject", " hi\r\n"}}, EscapedText::from_decoded("body\r\n"), 20};
     }
     return r;
 }
