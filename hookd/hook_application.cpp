@@ -117,7 +117,9 @@ HttpReply HookApplication::handle(const Poco::Net::HTTPServerRequest& request, s
 
 HttpReply HookApplication::answer_hook(std::string_view path, std::string_view body) {
     const auto started = std::chrono::steady_clock::now();
-    HookRequestDecodeResult decoded = decode_hook_request(body);
+    // The request lives only in this call, inside body's lifetime: the message body need not
+    // be copied out of it.
+    HookRequestDecodeResult decoded = decode_hook_request(body, ContentsMode::View);
     if (!decoded.request) return refuse(400, ErrorKind::BadRequest, std::move(decoded.error));
     HookRequest& request = *decoded.request;
 

@@ -44,7 +44,8 @@ struct Path {
 
 class RequestDecoder {
   public:
-    explicit RequestDecoder(const Document& document) : document_(document) {}
+    RequestDecoder(const Document& document, ContentsMode contents_mode)
+        : document_(document), contents_mode_(contents_mode) {}
 
     HookRequest decode() const;
 
@@ -177,13 +178,17 @@ class RequestDecoder {
         }
         const Node& contents = require_member(node, path, "contents");
         if (!contents.is_string()) fail(path.member("contents"), "a string");
-        message.contents = EscapedText(contents.text, contents.decoded_size, contents.escaped);
+        message.contents =
+            contents_mode_ == ContentsMode::View
+                ? EscapedText::view_of(contents.text, contents.decoded_size, contents.escaped)
+                : EscapedText::copy_of(contents.text, contents.decoded_size, contents.escaped);
         message.size =
             require_unsigned(require_member(node, path, "size"), path.member("size"), UINT64_MAX);
         return message;
     }
 
     const Document& document_;
+    ContentsMode contents_mode_;
 };
 
 HookRequest RequestDecoder::decode() const {
@@ -263,9 +268,9 @@ HookRequest RequestDecoder::decode() const {
 }  // namespace
 
 std::string EscapedText::decode() const {
-    if (!has_escapes_) return text_;
+    if (!has_escapes_) return std::string(text());
     std::string out;
-    json::decode_validated(text_, out);
+    json::decode_validated(text(), out);
     return out;
 }
 
@@ -273,16 +278,21 @@ std::string_view hook_stage_name(HookStage stage) {
     return kStageNames[static_cast<std::size_t>(stage)];
 }
 
-HookRequestDecodeResult decode_hook_request(std::string_view body) {
+HookRequestDecodeResult decode_hook_request(std::string_view body, ContentsMode contents) {
+    // One document per thread, reused: its node array is the only allocation a parse makes.
+    // A huge request does not leave a huge array behind.
+    thread_local Document document;
+    struct Trim {
+        ~Trim() { document.release_if_over(4096); }
+    } trim;
     HookRequestDecodeResult result;
-    Document document;
     std::string error;
     if (!document.parse(body, error)) {
         result.error = "malformed JSON at " + error;
         return result;
     }
     try {
-        result.request = RequestDecoder(document).decode();
+        result.request = RequestDecoder(document, contents).decode();
     } catch (const DecodeError& e) {
         result.error = e.what();
     }

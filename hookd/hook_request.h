@@ -47,14 +47,23 @@ class EscapedText {
   public:
     EscapedText() = default;
     // text: the contents of a JSON string that json::Document validated (Node::text), with
-    // its decoded length; anything else decodes to garbage.
-    EscapedText(std::string_view text, std::size_t decoded_size, bool has_escapes)
-        : text_(text), decoded_size_(decoded_size), has_escapes_(has_escapes) {}
+    // its decoded length; anything else decodes to garbage. copy_of keeps a copy; view_of
+    // refers to text, which must outlive this object.
+    static EscapedText copy_of(std::string_view text, std::size_t decoded_size, bool has_escapes) {
+        EscapedText t(decoded_size, has_escapes);
+        t.owned_ = text;
+        return t;
+    }
+    static EscapedText view_of(std::string_view text, std::size_t decoded_size, bool has_escapes) {
+        EscapedText t(decoded_size, has_escapes);
+        t.view_ = text;
+        t.is_view_ = true;
+        return t;
+    }
     // Text that is already decoded (tests, requests built in code).
     static EscapedText from_decoded(std::string text) {
-        EscapedText t;
-        t.decoded_size_ = text.size();
-        t.text_ = std::move(text);
+        EscapedText t(text.size(), false);
+        t.owned_ = std::move(text);
         return t;
     }
 
@@ -62,7 +71,13 @@ class EscapedText {
     std::string decode() const;
 
   private:
-    std::string text_;
+    EscapedText(std::size_t decoded_size, bool has_escapes)
+        : decoded_size_(decoded_size), has_escapes_(has_escapes) {}
+    std::string_view text() const { return is_view_ ? view_ : std::string_view(owned_); }
+
+    std::string owned_;
+    std::string_view view_;
+    bool is_view_ = false;
     std::size_t decoded_size_ = 0;
     bool has_escapes_ = false;
 };
@@ -93,6 +108,12 @@ struct HookRequestDecodeResult {
 // Strict: malformed JSON, a wrong type, a missing required member or a stage without the
 // data Stalwart always sends with it is an error naming the member. Unknown members are
 // ignored, as Stalwart's own serde types ignore them.
-HookRequestDecodeResult decode_hook_request(std::string_view body);
+//
+// contents: Copy gives a request that owns all its data; View leaves message.contents
+// referring into body (no copy of the message body), so body must outlive the request: what
+// hookd does, whose request lives only inside the call that holds the body.
+enum class ContentsMode { Copy, View };
+HookRequestDecodeResult decode_hook_request(std::string_view body,
+                                            ContentsMode contents = ContentsMode::Copy);
 
 }  // namespace relaytrust::hookd

@@ -568,6 +568,11 @@ bool Document::parse(std::string_view text, std::string& error, int max_depth) {
     return false;
 }
 
+void Document::release_if_over(std::size_t max_nodes) {
+    if (nodes_.capacity() > max_nodes) std::vector<Node>().swap(nodes_);
+    if (names_.capacity() > max_nodes * sizeof(Node)) std::string().swap(names_);
+}
+
 const Node* Document::find(const Node& object, std::string_view key) const {
     if (!object.is_object()) return nullptr;
     for (const Node* child = first_child(object); child && child < nodes_.data() + object.end;

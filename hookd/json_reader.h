@@ -65,6 +65,9 @@ class Document {
     std::string string(const Node& node) const;
     void decode_into(const Node& node, std::string& out) const;
     std::size_t size() const { return nodes_.size(); }
+    // Frees the node array (and the name buffer) when it grew past max_nodes, so that a
+    // document reused for many parses keeps only a usual request's worth of memory.
+    void release_if_over(std::size_t max_nodes);
 
   private:
     friend class Reader;

@@ -33,7 +33,7 @@ class ConstantApplication final : public HttpApplication {
     }
     HttpReply handle(const Poco::Net::HTTPServerRequest&, std::string body) override {
         if (decode_) {
-            HookRequestDecodeResult decoded = decode_hook_request(body);
+            HookRequestDecodeResult decoded = decode_hook_request(body, ContentsMode::View);
             if (!decoded.request) return HttpReply::error(400, std::move(decoded.error));
         }
         HttpReply reply;

@@ -6,7 +6,8 @@
 #   bench/hookd/run.sh [BUILD_DIR]        (default: build-hookd-release next to the sources)
 #
 # Environment: DURATION (10s), CONNECTIONS (8), WRK_THREADS (1), SERVER_THREADS (128),
-# ROUNDS (3: hookd and constant alternate, the median round is reported).
+# ROUNDS (5: hookd and constant alternate; the median round and the median per-round ratio
+# are reported).
 #
 # hookd runs twice: with rules-only.policy.jsonc (the default rules without SPF/DKIM/DMARC:
 # hookd and the rule engine) and with the embedded default policy (sender authentication
@@ -14,9 +15,10 @@
 # server:
 #   peak   wrk -c CONNECTIONS, closed loop: saturated req/s and latency
 #   single wrk -c 1: one request at a time (the lowest-load latency)
-#   half   hookd only: 32 connections paced with post.lua's delay() so the offered rate is
-#          about half of hookd's peak (wrk 4.1 has no -R, and wrk2 is not in Debian); the
-#          rate actually reached is printed next to its latency.
+#   half   hookd, then the constant server with the same pacing: C connections pausing 1 ms
+#          between requests (post.lua's delay()), C calibrated so that hookd's rate is about
+#          half of its peak (wrk 4.1 has no -R, and wrk2 is not in Debian); the rate actually
+#          reached is printed next to the latency.
 set -euo pipefail
 SOURCE_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SOURCE_DIR/build-hookd-release}
@@ -24,7 +26,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-8}
 WRK_THREADS=${WRK_THREADS:-1}
 SERVER_THREADS=${SERVER_THREADS:-128}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 LUA="$SOURCE_DIR/bench/hookd/post.lua"
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
@@ -97,22 +99,29 @@ echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/hookd/pos
 echo "servers: --threads $SERVER_THREADS, Release build, same machine as wrk"
 echo "single constant: $(run_wrk "$CONSTANT_URL" 1 0)"
 
-# against_constant LABEL URL: ROUNDS closed-loop runs of URL alternating with the constant
-# server; prints each round, the medians and the ratio; sets PEAK (URL's median run).
+# against_constant LABEL URL: ROUNDS closed-loop runs of URL, each followed by one of the
+# constant server; prints each round, the medians and two ratios; sets PEAK (URL's median
+# run). This machine's speed drifts by 10-20 % over minutes (a shared VM), so besides the
+# ratio of the median rates the median of the per-round ratios is given: each round pairs
+# two runs made seconds apart, which cancels most of the drift.
 against_constant() {
-    local label=$1 url=$2 runs=() constant_runs=() round constant_peak
+    local label=$1 url=$2 runs=() constant_runs=() ratios=() round constant_peak
     for round in $(seq "$ROUNDS"); do
         runs+=("$(run_wrk "$url" "$CONNECTIONS" 0)")
         constant_runs+=("$(run_wrk "$CONSTANT_URL" "$CONNECTIONS" 0)")
+        ratios+=("$(awk -v h="$(field "${runs[-1]}" rps)" -v c="$(field "${constant_runs[-1]}" rps)" \
+            'BEGIN { printf "%.3f", h / c }')")
         echo "round $round: $label ${runs[-1]}"
-        echo "round $round: constant ${constant_runs[-1]}"
+        echo "round $round: constant ${constant_runs[-1]} (ratio ${ratios[-1]})"
     done
     PEAK=$(median_by_rps "${runs[@]}")
     constant_peak=$(median_by_rps "${constant_runs[@]}")
     echo "peak $label: $PEAK"
     echo "peak constant: $constant_peak"
     awk -v h="$(field "$PEAK" rps)" -v c="$(field "$constant_peak" rps)" -v l="$label" \
-        'BEGIN { printf "ratio %s/constant: %.2f\n", l, h / c }'
+        'BEGIN { printf "ratio %s/constant (medians): %.2f\n", l, h / c }'
+    printf '%s\n' "${ratios[@]}" | sort -n |
+        awk -v l="$label" '{ r[NR] = $1 } END { printf "ratio %s/constant (median of %d paired rounds): %.2f\n", l, NR, (NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2) }'
 }
 
 # bench_hookd NAME HOOKD_ARGS...
@@ -135,25 +144,29 @@ bench_hookd() {
     hookd_peak=$PEAK
     single=$(run_wrk "$url" 1 0)
     echo "single hookd:  $single"
-    # Half of peak: C connections, each pausing P ms between requests (post.lua's delay()),
-    # C chosen so that P is about 4 ms at the target (delay() has millisecond resolution).
+    # Half of peak: C connections, each pausing 1 ms between requests (post.lua's delay(),
+    # whose resolution is a millisecond), C tuned in three short calibration runs
+    # (C *= target / rate) until the rate is about half of hookd's peak. The shortest pause
+    # keeps C, and with it the queueing inside wrk's single event loop, as small as the
+    # rate allows: with a 2 ms pause and twice the connections the constant server itself
+    # showed a p99 of 2 ms, i.e. the measurement measured wrk.
     # POCO serves one keep-alive connection per thread: C must stay below SERVER_THREADS, or
     # the connections beyond it wait for a thread and the rate collapses.
-    # The time per request adds to P (and wrk's timer adds slack), so P is tuned in three
-    # short calibration runs: P *= rate / target.
-    local target connections pause i rate line
+    # The constant server then runs with the same C and pause: the latency baseline at the
+    # same offered load.
+    local target connections i rate line
     target=$(awk -v p="$(field "$hookd_peak" rps)" 'BEGIN { printf "%.0f", p / 2 }')
-    connections=$(awk -v t="$target" -v m="$((SERVER_THREADS - 8))" \
-        'BEGIN { c = int(t * 4 / 1000 + 0.5); c = c < 4 ? 4 : c; print (c > m ? m : c) }')
-    pause=$(awk -v c="$connections" -v t="$target" 'BEGIN { printf "%.0f", c * 1000 / t }')
+    connections=$(awk -v t="$target" 'BEGIN { c = int(t * 1.6 / 1000 + 0.5); print c < 2 ? 2 : c }')
     for i in 1 2 3; do
-        line=$(DURATION=2s run_wrk "$url" "$connections" "$pause")
+        line=$(DURATION=2s run_wrk "$url" "$connections" 1)
         rate=$(field "$line" rps)
-        pause=$(awk -v p="$pause" -v r="$rate" -v t="$target" \
-            'BEGIN { d = p * r / t; printf "%.0f", d < 1 ? 1 : d }')
+        connections=$(awk -v c="$connections" -v r="$rate" -v t="$target" \
+            -v m="$((SERVER_THREADS - 8))" \
+            'BEGIN { n = int(c * t / (r > 0 ? r : 1) + 0.5); n = n < 2 ? 2 : n; print (n > m ? m : n) }')
     done
-    echo "half-rate target: $target req/s ($connections connections, ${pause} ms pause each)"
-    echo "half hookd:    $(run_wrk "$url" "$connections" "$pause")"
+    echo "half-rate target: $target req/s ($connections connections, 1 ms pause each)"
+    echo "half hookd:    $(run_wrk "$url" "$connections" 1)"
+    echo "half constant: $(run_wrk "$CONSTANT_URL" "$connections" 1)"
 }
 
 # A second reference: the same transport decoding every request with hookd's decoder and
