@@ -163,7 +163,7 @@ __attribute__((target("avx2"))) std::size_t skim_string_avx2(const char* data, s
             const std::size_t at = i + bit;
             if (data[at] != '\\' || at + 1 >= size || !is_short_escape(data[at + 1])) return at;
             ++short_escapes;
-            // The escaped character may itself be special ("\\\"", "\\\\"): skip both.
+            // The escaped character may itself be special (\" or \\): skip both.
             if (bit + 2 >= 32) {
                 next = at + 2;
                 break;
