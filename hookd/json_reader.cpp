@@ -361,22 +361,12 @@ class Reader {
     bool escape(std::size_t& shrink) {
         ++pos_;  // '\'
         if (at_end()) return fail("unexpected end of input in an escape");
-        switch (text_[pos_++]) {
-            case '"':
-            case '\\':
-            case '/':
-            case 'b':
-            case 'f':
-            case 'n':
-            case 'r':
-            case 't':
-                shrink += 1;
-                return true;
-            case 'u':
-                break;
-            default:
-                return fail("invalid escape");
+        const char c = text_[pos_++];
+        if (is_short_escape(c)) {
+            shrink += 1;
+            return true;
         }
+        if (c != 'u') return fail("invalid escape");
         const std::size_t digits = pos_;
         if (!hex4()) return false;
         const unsigned cp = hex4_at(text_.data() + digits);

@@ -4,8 +4,6 @@
 // and an unsigned body is counted at its decoded size.
 #include <doctest/doctest.h>
 #include <json/json.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -13,8 +11,8 @@
 #include <string>
 
 #include "auth/dkim_signer.h"
-#include "auth/dkim_text.h"
 #include "hook_application.h"
+#include "test_dkim_keys.h"
 
 using namespace relaytrust;
 using namespace relaytrust::hookd;
@@ -28,29 +26,6 @@ const std::string kBody =
     "\tTabbed, caf\xc3\xa9, \xf0\x9f\x98\x80.\r\n"
     "\r\n"
     "Last line.\r\n";
-
-struct Ed25519Key {
-    std::string private_pem;
-    std::string record;
-};
-
-Ed25519Key make_key() {
-    EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-    REQUIRE(key != nullptr);
-    unsigned char raw[32];
-    std::size_t raw_size = sizeof raw;
-    REQUIRE(EVP_PKEY_get_raw_public_key(key, raw, &raw_size) == 1);
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    Ed25519Key out{std::string(data, static_cast<std::size_t>(size)),
-                   "v=DKIM1; k=ed25519; p=" + auth::encode_base64(std::string_view(
-                                                  reinterpret_cast<char*>(raw), raw_size))};
-    BIO_free(bio);
-    EVP_PKEY_free(key);
-    return out;
-}
 
 class TempFile {
   public:
@@ -100,7 +75,7 @@ std::string data_request(const std::vector<std::pair<std::string, std::string>>&
 
 TEST_SUITE("replay") {
     TEST_CASE("the body is decoded for a DKIM signature and only counted without one") {
-        const Ed25519Key key = make_key();
+        const relaytrust::test::TestKey key = relaytrust::test::make_ed25519_key();
         const TempFile zone("body.zone.yml",
                             "ed._domainkey.example.org:\n  - TXT: \"" + key.record + "\"\n");
         // The rule fires only when nothing hashed the body, and only at its decoded size.

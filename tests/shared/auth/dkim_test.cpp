@@ -9,6 +9,7 @@
 #include "auth/dkim_verifier.h"
 #include "dns/zone_resolver.h"
 #include "dns/zone_yaml.h"
+#include "test_dkim_keys.h"
 
 #include <doctest/doctest.h>
 #include <openssl/bio.h>
@@ -31,6 +32,9 @@ namespace {
 
 using namespace relaytrust::auth;
 using relaytrust::dns::ZoneResolver;
+using relaytrust::test::make_ed25519_key;
+using relaytrust::test::make_rsa_key;
+using relaytrust::test::TestKey;
 namespace yaml = relaytrust::dns::yaml;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -131,50 +135,6 @@ bool same_results(const std::vector<DkimResult>& a, const std::vector<DkimResult
         if (a[i].status != b[i].status || a[i].problem != b[i].problem) return false;
     }
     return true;
-}
-
-// --- keys made in the test ---
-
-struct TestKey {
-    std::string private_pem;
-    std::string record;  // DNS TXT text
-};
-
-std::string private_pem_of(EVP_PKEY* key) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    return pem;
-}
-
-TestKey make_rsa_key(unsigned bits, std::string_view extra_tags = "") {
-    EVP_PKEY* key = EVP_RSA_gen(bits);
-    REQUIRE(key != nullptr);
-    unsigned char* der = nullptr;
-    const int der_size = i2d_PUBKEY(key, &der);
-    REQUIRE(der_size > 0);
-    TestKey out{private_pem_of(key),
-                "v=DKIM1; k=rsa; " + std::string(extra_tags) +
-                    "p=" + encode_base64(std::string_view(reinterpret_cast<char*>(der), der_size))};
-    OPENSSL_free(der);
-    EVP_PKEY_free(key);
-    return out;
-}
-
-TestKey make_ed25519_key() {
-    EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-    REQUIRE(key != nullptr);
-    unsigned char raw[32];
-    std::size_t raw_size = sizeof raw;
-    REQUIRE(EVP_PKEY_get_raw_public_key(key, raw, &raw_size) == 1);
-    TestKey out{private_pem_of(key),
-                "v=DKIM1; k=ed25519; p=" +
-                    encode_base64(std::string_view(reinterpret_cast<char*>(raw), raw_size))};
-    EVP_PKEY_free(key);
-    return out;
 }
 
 Message sample_message(std::string body) {
