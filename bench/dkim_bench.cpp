@@ -10,13 +10,10 @@
 #include "dns/zone_resolver.h"
 
 #include <benchmark/benchmark.h>
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -52,36 +49,11 @@ struct SignedMessage {
     relaytrust::dns::ZoneResolver zone;
 };
 
-std::string private_pem_of(EVP_PKEY* key) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    return pem;
-}
-
-// Public key record text for the key.
-std::string key_record_of(EVP_PKEY* key, bool ed25519) {
-    if (ed25519) {
-        unsigned char raw[32];
-        std::size_t raw_size = sizeof raw;
-        EVP_PKEY_get_raw_public_key(key, raw, &raw_size);
-        return "v=DKIM1; k=ed25519; p=" +
-               encode_base64(std::string_view(reinterpret_cast<char*>(raw), raw_size));
-    }
-    unsigned char* der = nullptr;
-    const int der_size = i2d_PUBKEY(key, &der);
-    std::string record = "v=DKIM1; k=rsa; p=" +
-                         encode_base64(std::string_view(reinterpret_cast<char*>(der), der_size));
-    OPENSSL_free(der);
-    return record;
-}
-
 std::unique_ptr<SignedMessage> make_message(bool ed25519) {
-    EVP_PKEY* key = ed25519 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519") : EVP_RSA_gen(2048);
-    if (key == nullptr) throw std::runtime_error("key generation failed");
+    const DkimAlgorithm algorithm =
+        ed25519 ? DkimAlgorithm::Ed25519Sha256 : DkimAlgorithm::RsaSha256;
+    const std::optional<DkimKeyPair> key = generate_dkim_key(algorithm, 2048);
+    if (!key) throw std::runtime_error("key generation failed");
     auto message = std::make_unique<SignedMessage>();
     message->headers = {{"Received",
                          " from client.example.org (client.example.org [192.0.2.1])\r\n"
@@ -96,17 +68,16 @@ std::unique_ptr<SignedMessage> make_message(bool ed25519) {
                         {"Content-Type", " text/plain; charset=utf-8"}};
     message->body = make_body();
     DkimSignOptions options;
-    options.algorithm = ed25519 ? DkimAlgorithm::Ed25519Sha256 : DkimAlgorithm::RsaSha256;
+    options.algorithm = algorithm;
     options.domain = "example.org";
     options.selector = "bench";
-    options.private_key = private_pem_of(key);
+    options.private_key = key->private_pem;
     options.signed_headers = {"From",       "To",           "Subject",     "Date",
                               "Message-ID", "MIME-Version", "Content-Type"};
     const DkimSignResult signature = dkim_sign(message->headers, message->body, options);
     if (!signature.ok) throw std::runtime_error("signing failed: " + signature.error);
     message->headers.insert(message->headers.begin(), {"DKIM-Signature", signature.header_value});
-    message->zone.add_txt("bench._domainkey.example.org", key_record_of(key, ed25519));
-    EVP_PKEY_free(key);
+    message->zone.add_txt("bench._domainkey.example.org", key->record);
     return message;
 }
 

@@ -4,6 +4,13 @@
 #include "auth/dkim_key.h"
 #include "auth/dkim_text.h"
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <memory>
+
 namespace relaytrust::auth {
 namespace {
 
@@ -11,7 +18,46 @@ std::string_view canonicalization_name(DkimCanonicalization mode) {
     return mode == DkimCanonicalization::Simple ? "simple" : "relaxed";
 }
 
+std::string private_pem_of(EVP_PKEY* key) {
+    const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    if (!bio ||
+        PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+        return "";
+    }
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio.get(), &data);
+    return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : std::string();
+}
+
 }  // namespace
+
+std::optional<DkimKeyPair> generate_dkim_key(DkimAlgorithm algorithm, unsigned rsa_bits,
+                                             std::string_view extra_tags) {
+    const bool ed25519 = algorithm == DkimAlgorithm::Ed25519Sha256;
+    const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+        ed25519 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519") : EVP_RSA_gen(rsa_bits),
+        EVP_PKEY_free);
+    if (!key) return std::nullopt;
+    DkimKeyPair pair;
+    pair.private_pem = private_pem_of(key.get());
+    if (pair.private_pem.empty()) return std::nullopt;
+    std::string public_key;
+    if (ed25519) {
+        unsigned char raw[32];
+        std::size_t raw_size = sizeof raw;
+        if (EVP_PKEY_get_raw_public_key(key.get(), raw, &raw_size) != 1) return std::nullopt;
+        public_key.assign(reinterpret_cast<char*>(raw), raw_size);
+    } else {
+        unsigned char* der = nullptr;
+        const int der_size = i2d_PUBKEY(key.get(), &der);
+        if (der_size <= 0) return std::nullopt;
+        public_key.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(der_size));
+        OPENSSL_free(der);
+    }
+    pair.record = std::string("v=DKIM1; k=") + (ed25519 ? "ed25519" : "rsa") + "; " +
+                  std::string(extra_tags) + "p=" + encode_base64(public_key);
+    return pair;
+}
 
 DkimSignResult dkim_sign(const std::vector<std::pair<std::string, std::string>>& headers,
                          std::string_view body, const DkimSignOptions& options) {

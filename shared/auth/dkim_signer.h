@@ -38,6 +38,17 @@ struct DkimSignResult {
     std::string header_value;
 };
 
+// A fresh key pair for signing: the private key as PEM (for DkimSignOptions::private_key) and
+// the DNS TXT record that publishes the public half ("v=DKIM1; k=...; <extra_tags>p=...").
+struct DkimKeyPair {
+    std::string private_pem;
+    std::string record;
+};
+// algorithm RsaSha256 (rsa_bits) or Ed25519Sha256; extra_tags: more record tags, each ending
+// in "; " (e.g. "t=s; "). Empty optional when OpenSSL cannot make the key.
+std::optional<DkimKeyPair> generate_dkim_key(DkimAlgorithm algorithm, unsigned rsa_bits = 2048,
+                                             std::string_view extra_tags = "");
+
 // `headers` are (name, raw value) pairs in message order; `body` in wire form.
 DkimSignResult dkim_sign(const std::vector<std::pair<std::string, std::string>>& headers,
                          std::string_view body, const DkimSignOptions& options);

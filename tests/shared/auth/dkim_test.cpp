@@ -12,11 +12,6 @@
 #include "test_dkim_keys.h"
 
 #include <doctest/doctest.h>
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
 
 #include <chrono>
 #include <cstdio>
