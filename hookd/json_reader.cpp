@@ -390,6 +390,21 @@ class Reader {
     bool string(std::string_view& contents, bool& escaped, std::size_t& shrink) {
         ++pos_;  // opening quote
         const std::size_t start = pos_;
+#if defined(__SSE2__)
+        // Names and most short values end, unescaped, within sixteen bytes: one probe
+        // instead of the scanning calls below.
+        if (pos_ + 16 <= text_.size()) {
+            const int mask = special_bytes16(text_.data() + pos_);
+            if (mask != 0) {
+                const auto first = static_cast<std::size_t>(__builtin_ctz(mask));
+                if (text_[pos_ + first] == '"') {
+                    contents = text_.substr(start, first);
+                    pos_ += first + 1;
+                    return true;
+                }
+            }
+        }
+#endif
         for (;;) {
 #if defined(RELAYTRUST_JSON_AVX2)
             if (kHasAvx2) {
@@ -429,19 +444,8 @@ class Reader {
         std::size_t i = from;
 #if defined(__SSE2__)
         // Sixteen bytes at a time where SSE2 exists (every x86-64).
-        const __m128i quote = _mm_set1_epi8('"');
-        const __m128i backslash = _mm_set1_epi8('\\');
-        const __m128i below_space = _mm_set1_epi8(0x20);
-        const __m128i sign = _mm_set1_epi8(static_cast<char>(0x80));
         while (i + 16 <= text_.size()) {
-            const __m128i chunk =
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(text_.data() + i));
-            // Unsigned c < 0x20 as a signed compare after flipping the sign bits.
-            const __m128i control =
-                _mm_cmplt_epi8(_mm_xor_si128(chunk, sign), _mm_xor_si128(below_space, sign));
-            const int mask = _mm_movemask_epi8(_mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)),
-                control));
+            const int mask = special_bytes16(text_.data() + i);
             if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
             i += 16;
         }
@@ -464,6 +468,21 @@ class Reader {
             ++i;
         return i;
     }
+
+#if defined(__SSE2__)
+    // Bit k set where p[k] (k < 16) is '"', '\\' or below 0x20.
+    static int special_bytes16(const char* p) {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i sign = _mm_set1_epi8(static_cast<char>(0x80));
+        // Unsigned c < 0x20 as a signed compare after flipping the sign bits.
+        const __m128i control =
+            _mm_cmplt_epi8(_mm_xor_si128(chunk, sign), _mm_xor_si128(_mm_set1_epi8(0x20), sign));
+        return _mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('"')),
+                                      _mm_cmpeq_epi8(chunk, _mm_set1_epi8('\\'))),
+                         control));
+    }
+#endif
 
     static bool is_special(char ch) {
         const auto c = static_cast<unsigned char>(ch);

@@ -255,10 +255,12 @@ TEST_SUITE("codec") {
     TEST_CASE("the JSON reader: escapes at every offset of the 16- and 32-byte scan blocks") {
         // The scanner steps over escapes inside SIMD blocks; an escape straddling a block
         // boundary, a quote right after an escaped backslash, or an error just past a run of
-        // escapes must come out as a byte-at-a-time reader (jsoncpp, here) sees them.
-        const std::vector<std::string> good = {"\\n",      "\\\\",     "\\\"",    "\\/",
-                                               "\\r\\n",   "\\u00e9",  "\\u20ac", "\\ud83d\\ude00",
-                                               "\\\\\\\"", "\\t\\b\\f"};
+        // escapes must come out as a byte-at-a-time reader (jsoncpp, here) sees them. The
+        // empty "escape" gives plain strings of every length, which end inside or past the
+        // 16-byte probe for short strings.
+        const std::vector<std::string> good = {
+            "",        "\\n",     "\\\\",           "\\\"",     "\\/",      "\\r\\n",
+            "\\u00e9", "\\u20ac", "\\ud83d\\ude00", "\\\\\\\"", "\\t\\b\\f"};
         const std::vector<std::string> bad = {"\x01",     "\\x",     "\\u12G4",
                                               "\\ud800x", "\\udc00", "\\q"};
         Json::CharReaderBuilder builder;
@@ -287,6 +289,9 @@ TEST_SUITE("codec") {
                 CAPTURE(text);
                 CHECK_FALSE(doc.parse(text, error));
             }
+            // A control character where the probe for short strings looks, and past it.
+            CHECK_FALSE(doc.parse("[\"" + prefix + "\x01tail\"]", error));
+            CHECK_FALSE(doc.parse("[\"" + prefix + "\ttail\"]", error));
             // An escaped quote where the string should end: unterminated.
             CHECK_FALSE(doc.parse("[\"" + prefix + "\\r\\n\\\"]", error));
         }
