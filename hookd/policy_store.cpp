@@ -10,9 +10,11 @@ namespace relaytrust::hookd {
 
 std::shared_ptr<AuthServices> PolicyStore::make_auth_services(const Policy& policy,
                                                               std::string& error) const {
+    // A data-stage request brings the whole message: the request thread collects SPF at once,
+    // so it runs SPF itself (see SpfPlacement).
     if (dns_zone_file_.empty()) {
         std::shared_ptr<AuthServices> services =
-            AuthServices::create(policy.auth, dns_forwarder_, &error);
+            AuthServices::create(policy.auth, dns_forwarder_, &error, SpfPlacement::WhenCollected);
         if (!services) error = "cannot start the DNS resolver for sender authentication: " + error;
         return services;
     }
@@ -33,7 +35,8 @@ std::shared_ptr<AuthServices> PolicyStore::make_auth_services(const Policy& poli
         error = dns_zone_file_ + ": " + e;
         return nullptr;
     }
-    return std::make_shared<AuthServices>(std::move(zone), policy.auth);
+    return std::make_shared<AuthServices>(std::move(zone), policy.auth,
+                                          SpfPlacement::WhenCollected);
 }
 
 std::string PolicyStore::load() {

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "dns/answer_cache.h"
 #include "dns/names.h"
 #include "dns/rdata.h"
 #include "net/network_set.h"
@@ -103,9 +104,14 @@ struct UnboundResolver::Impl {
         Callback callback;
         Clock::time_point deadline;
         int async_id = -1;  // -1 until ub_resolve_async has returned it
+        std::string name;   // as asked, for the answer cache
+        RecordType type = RecordType::A;
     };
 
+    explicit Impl(std::size_t cache_entries) : cache(AnswerCache::Limits{cache_entries}) {}
+
     ub_ctx* context = nullptr;
+    AnswerCache cache;
     int wake_fd = -1;
     std::chrono::milliseconds timeout{};
 
@@ -151,19 +157,22 @@ struct UnboundResolver::Impl {
 
     static void on_result(void* token_pointer, int error, ub_result* result) {
         Answer answer = convert(error, result);
+        // Bogus answers are failures (not cached); their TTL is not to be trusted either.
+        const std::chrono::seconds ttl(result && !result->bogus ? result->ttl : 0);
         if (result) ub_resolve_free(result);
         Impl* self = processing;
         if (!self) return;
         const auto token = std::uint64_t(reinterpret_cast<std::uintptr_t>(token_pointer));
-        Callback callback;
+        Pending answered;
         {
             std::lock_guard lock(self->mutex);
             const auto found = self->pending.find(token);
             if (found == self->pending.end()) return;  // already answered with Timeout
-            callback = std::move(found->second.callback);
+            answered = std::move(found->second);
             self->pending.erase(found);
         }
-        self->ready.emplace_back(std::move(callback), std::move(answer));
+        self->cache.store(answered.name, answered.type, answer, ttl);
+        self->ready.emplace_back(std::move(answered.callback), std::move(answer));
     }
 
     void deliver_ready() {
@@ -238,7 +247,7 @@ std::unique_ptr<UnboundResolver> UnboundResolver::create(const UnboundOptions& o
         if (error) *error = std::move(why);
         return nullptr;
     };
-    auto impl = std::make_unique<Impl>();
+    auto impl = std::make_unique<Impl>(options.answer_cache_entries);
     impl->timeout = options.timeout;
     impl->context = ub_ctx_create();
     if (!impl->context) return fail("libunbound: cannot create a context");
@@ -298,6 +307,10 @@ void UnboundResolver::lookup(std::string_view name, RecordType type, Callback ca
         callback(failed(Status::Error, "not a valid DNS name"));
         return;
     }
+    if (std::optional<Answer> known = impl_->cache.find(name, type)) {
+        callback(std::move(*known));
+        return;
+    }
     const std::string query_name = unbound_query_name(name);
     std::uint64_t token = 0;
     {
@@ -308,7 +321,8 @@ void UnboundResolver::lookup(std::string_view name, RecordType type, Callback ca
         }
         token = impl_->next_token++;
         impl_->pending.emplace(token,
-                               Impl::Pending{std::move(callback), Clock::now() + impl_->timeout});
+                               Impl::Pending{std::move(callback), Clock::now() + impl_->timeout, -1,
+                                             std::string(name), type});
     }
     int async_id = -1;
     const int rc = ub_resolve_async(impl_->context, query_name.c_str(), int(type), 1 /* IN */,

@@ -6,8 +6,10 @@
 //
 // Threading: one service thread per instance waits on libunbound's result pipe (ub_fd) and on
 // the earliest deadline, and runs the callbacks — keep them short; lookup_sync() or handing
-// work to another thread is the way to do more. libunbound resolves in its own background
-// thread (ub_ctx_async(ctx, 1)), never a forked process: forking inside a milter is unsafe.
+// work to another thread is the way to do more. An answer still within its TTL from an earlier
+// lookup is given inline, on the calling thread (dns/answer_cache.h). libunbound resolves in its
+// own background thread (ub_ctx_async(ctx, 1)), never a forked process: forking inside a milter is
+// unsafe.
 #pragma once
 
 #include <chrono>
@@ -31,6 +33,9 @@ struct UnboundOptions {
     std::chrono::milliseconds timeout{5000};
     // libunbound's message cache; its RRset cache gets twice as much.
     std::size_t cache_bytes = 4u << 20;
+    // Answers repeated within their TTL come from this many entries, on the calling thread
+    // (dns/answer_cache.h); 0 sends every lookup through libunbound.
+    std::size_t answer_cache_entries = 10000;
 };
 
 // "127.0.0.1:5353" → "127.0.0.1@5353" (libunbound's forwarder syntax), "[::1]:53" → "::1@53",

@@ -26,17 +26,23 @@ std::string domain_of(const std::string& address) {
 
 std::shared_ptr<AuthServices> AuthServices::create(const AuthSettings& settings,
                                                    const std::string& forwarder_override,
-                                                   std::string* error) {
+                                                   std::string* error, SpfPlacement spf_placement) {
     dns::UnboundOptions options;
     options.forwarder = forwarder_override.empty() ? settings.dns_forwarder : forwarder_override;
     options.timeout = settings.dns_timeout;
     std::shared_ptr<dns::Resolver> resolver = dns::UnboundResolver::create(options, error);
     if (!resolver) return nullptr;
-    return std::make_shared<AuthServices>(std::move(resolver), settings);
+    return std::make_shared<AuthServices>(std::move(resolver), settings, spf_placement);
 }
 
-AuthServices::AuthServices(std::shared_ptr<dns::Resolver> resolver, const AuthSettings& settings)
-    : resolver_(resolver), spf_(std::move(resolver), spf_options(settings)) {}
+AuthServices::AuthServices(std::shared_ptr<dns::Resolver> resolver, const AuthSettings& settings,
+                           SpfPlacement spf_placement)
+    : resolver_(resolver),
+      // Placed at collection, SPF never uses the pool: one thread keeps it alive for other
+      // callers of spf() (none today) without eight idle ones.
+      spf_(std::move(resolver), spf_options(settings),
+           spf_placement == SpfPlacement::WhenCollected ? 1 : 8),
+      spf_placement_(spf_placement) {}
 
 MessageAuthentication::MessageAuthentication(std::shared_ptr<AuthServices> services,
                                              const AuthSettings& settings)
@@ -81,7 +87,11 @@ void MessageAuthentication::start_spf(const std::string& ip, const std::string& 
     request.helo = helo;
     request.mail_from = mail_from;
     request.receiver = receiver;
-    spf_pending_ = services_->spf().start_spf(std::move(request));
+    if (services_->spf_placement() == SpfPlacement::WhenCollected) {
+        spf_deferred_ = std::move(request);
+    } else {
+        spf_pending_ = services_->spf().start_spf(std::move(request));
+    }
 }
 
 void MessageAuthentication::on_mail(const Session& session, const std::string& receiver) {
@@ -137,6 +147,7 @@ void MessageAuthentication::on_header(const Session& session, const Header& head
 void MessageAuthentication::use_relay_results(const headers::AuthenticationResults& ar) {
     relay_ar_used_ = true;
     spf_pending_.reset();
+    spf_deferred_.reset();
     outcome_.source = "relay-ar";
     outcome_.origin_note =
         "results of trusted authserv-id " + ar.authserv_id + ", relay " + relay_name_;
@@ -180,18 +191,27 @@ const AuthOutcome& MessageAuthentication::finish(const Session& session) {
     outcome_.source = any ? "evaluated" : "none";
 
     std::optional<auth::SpfResult> spf;
-    if (spf_pending_) {
+    if (spf_deferred_) {
+        // Here, within what is left of the deadline (DKIM and DMARC share it).
+        auth::SpfOptions options = services_->spf().options();
+        options.time_limit = std::min(
+            options.time_limit,
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+        spf = auth::evaluate_spf(services_->resolver(), *spf_deferred_, options);
+    } else if (spf_pending_) {
         if (spf_pending_->wait_until(deadline) == std::future_status::ready) {
             spf = spf_pending_->get();
-            outcome_.spf_result = std::string(spf->result_name());
-            outcome_.spf_domain = spf->domain;
-            outcome_.spf_comment = spf->comment();
         } else {
             outcome_.spf_result = "temperror";
             outcome_.spf_comment = "no SPF answer within the deadline";
         }
     } else if (outcome_.spf_mode == AuthMode::Origin && from_trusted_relay_ && !origin_found_) {
         outcome_.spf_comment = "origin: fewer Received headers than origin_hops";
+    }
+    if (spf) {
+        outcome_.spf_result = std::string(spf->result_name());
+        outcome_.spf_domain = spf->domain;
+        outcome_.spf_comment = spf->comment();
     }
 
     if (dkim_) {

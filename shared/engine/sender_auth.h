@@ -30,21 +30,36 @@ namespace relaytrust {
 
 // Process-wide: the resolver and the SPF worker pool. Front ends create one at start-up and
 // hand it to every Transaction; nullptr means "no sender authentication" (all results none).
+// Where a message's SPF check runs.
+enum class SpfPlacement : std::uint8_t {
+    // On the SPF verifier's worker threads, from MAIL FROM on: its DNS time overlaps the
+    // message transfer (the milter, where DATA takes a while).
+    WorkerPool,
+    // On the thread that collects the results, when it does (MessageAuthentication::finish).
+    // For a front end handed the whole message at once (hookd) that thread would wait for the
+    // pool right away: the pool only added two thread hand-offs per message. The DKIM and
+    // DMARC lookups started at the headers still run alongside.
+    WhenCollected,
+};
+
 class AuthServices {
   public:
     // forwarder: "HOST:PORT" of a DNS server to use instead of the policy's / resolv.conf.
-    static std::shared_ptr<AuthServices> create(const AuthSettings& settings,
-                                                const std::string& forwarder_override,
-                                                std::string* error);
-    // For tests: any resolver (e.g. dns::ZoneResolver).
-    AuthServices(std::shared_ptr<dns::Resolver> resolver, const AuthSettings& settings);
+    static std::shared_ptr<AuthServices> create(
+        const AuthSettings& settings, const std::string& forwarder_override, std::string* error,
+        SpfPlacement spf_placement = SpfPlacement::WorkerPool);
+    // Any resolver (dns::ZoneResolver for tests and offline runs).
+    AuthServices(std::shared_ptr<dns::Resolver> resolver, const AuthSettings& settings,
+                 SpfPlacement spf_placement = SpfPlacement::WorkerPool);
 
     dns::Resolver& resolver() { return *resolver_; }
     auth::SpfVerifier& spf() { return spf_; }
+    SpfPlacement spf_placement() const { return spf_placement_; }
 
   private:
     std::shared_ptr<dns::Resolver> resolver_;
     auth::SpfVerifier spf_;
+    SpfPlacement spf_placement_;
 };
 
 // What the message's authentication came to; read by expressions and written into
@@ -106,7 +121,8 @@ class MessageAuthentication {
     bool origin_found_ = false;
     bool relay_ar_used_ = false;
     bool before_relay_hop_ = true;  // still above the relay's Received (trusted position)
-    std::optional<std::shared_future<auth::SpfResult>> spf_pending_;
+    std::optional<std::shared_future<auth::SpfResult>> spf_pending_;  // WorkerPool
+    std::optional<auth::SpfRequest> spf_deferred_;                    // WhenCollected
     std::unique_ptr<auth::DkimVerifier> dkim_;
     std::unique_ptr<auth::DmarcVerifier> dmarc_;
     bool finished_ = false;

@@ -18,6 +18,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -177,6 +178,11 @@ class UnboundServer {
                // libunbound answers RFC 6761 / RFC 6303 names (test., the documentation
                // ranges' reverse zones) itself, so the PTR lives under example.net.
                << "    local-data: 'ptr.example.net. 300 IN PTR Mail.Example.net.'\n"
+               // The SOA gives NXDOMAIN and NODATA answers a negative TTL (300 s).
+               << "    local-data: 'example.net. 3600 IN SOA ns.example.net. "
+                  "hostmaster.example.net. 1 3600 600 86400 300'\n"
+               << "    local-data: 'short.example.net. 1 IN TXT \"one second\"'\n"
+               << "    local-data: 'zero.example.net. 0 IN TXT \"never cached\"'\n"
                << "    local-zone: \".\" refuse\n"
                << "remote-control:\n"
                << "    control-enable: no\n";
@@ -207,14 +213,33 @@ class UnboundServer {
     }
 };
 
-std::unique_ptr<dns::UnboundResolver> resolver_for(int port, std::chrono::milliseconds timeout) {
+std::unique_ptr<dns::UnboundResolver> resolver_for(int port, std::chrono::milliseconds timeout,
+                                                   std::size_t answer_cache_entries = 10000) {
     dns::UnboundOptions options;
     options.forwarder = "127.0.0.1:" + std::to_string(port);
     options.timeout = timeout;
+    options.answer_cache_entries = answer_cache_entries;
     std::string error;
     auto resolver = dns::UnboundResolver::create(options, &error);
     REQUIRE_MESSAGE(resolver != nullptr, error);
     return resolver;
+}
+
+// One lookup through the callback interface: the answer, and whether the callback ran on
+// this thread before lookup() returned (an answer from the answer cache) rather than on the
+// resolver's service thread.
+struct Delivered {
+    dns::Answer answer;
+    bool inline_answer = false;
+};
+
+Delivered lookup_noting_thread(dns::Resolver& resolver, std::string_view name, RecordType type) {
+    auto promise = std::make_shared<std::promise<Delivered>>();
+    const std::thread::id asker = std::this_thread::get_id();
+    resolver.lookup(name, type, [promise, asker](dns::Answer answer) {
+        promise->set_value({std::move(answer), std::this_thread::get_id() == asker});
+    });
+    return promise->get_future().get();
 }
 
 }  // namespace
@@ -299,6 +324,65 @@ TEST_SUITE("dns") {
         server.stop();
         answer = resolver->lookup_sync("mail.example.net", RecordType::A);
         CHECK(answer.addresses == std::vector<std::string>{"192.0.2.10"});
+    }
+
+    TEST_CASE("dns: UnboundResolver answers a repeated lookup from its cache, within the TTL") {
+        if (::access(kUnboundBinary, X_OK) != 0) {
+            MESSAGE("SKIPPED: " << kUnboundBinary << " not installed (scripts/install-deps.sh)");
+            return;
+        }
+        UnboundServer server;
+        REQUIRE_MESSAGE(server.running(), "unbound did not start:\n", server.log());
+        auto resolver = resolver_for(server.port(), std::chrono::milliseconds(3000));
+
+        // Records, NXDOMAIN and NODATA: asked once through libunbound, then answered inline
+        // (case and a trailing dot do not matter).
+        const std::vector<std::pair<std::string, RecordType>> definite = {
+            {"mail.example.net", RecordType::A},
+            {"nothere.example.net", RecordType::A},
+            {"mail.example.net", RecordType::TXT}};
+        for (const auto& [name, type] : definite) {
+            CAPTURE(name);
+            const Delivered first = lookup_noting_thread(*resolver, name, type);
+            CHECK_FALSE(first.inline_answer);
+            std::string shouted = name + ".";
+            for (char& c : shouted)
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            const Delivered again = lookup_noting_thread(*resolver, shouted, type);
+            CHECK(again.inline_answer);
+            CHECK(again.answer.status == first.answer.status);
+            CHECK(again.answer.addresses == first.answer.addresses);
+            CHECK(again.answer.texts == first.answer.texts);
+        }
+        CHECK(lookup_noting_thread(*resolver, "mail.example.net", RecordType::A).answer.addresses ==
+              std::vector<std::string>{"192.0.2.10"});
+        CHECK(lookup_noting_thread(*resolver, "nothere.example.net", RecordType::A).answer.status ==
+              Status::NxDomain);
+        // The type is part of what is remembered.
+        CHECK_FALSE(
+            lookup_noting_thread(*resolver, "mail.example.net", RecordType::AAAA).inline_answer);
+
+        // Failures are asked again every time; so is a record with TTL 0.
+        for (const char* name : {"example.org", "zero.example.net"}) {
+            CAPTURE(name);
+            lookup_noting_thread(*resolver, name, RecordType::TXT);
+            CHECK_FALSE(lookup_noting_thread(*resolver, name, RecordType::TXT).inline_answer);
+        }
+
+        // A one-second TTL: inline at once, through libunbound again once it has passed.
+        lookup_noting_thread(*resolver, "short.example.net", RecordType::TXT);
+        CHECK(lookup_noting_thread(*resolver, "short.example.net", RecordType::TXT).inline_answer);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+        const Delivered expired =
+            lookup_noting_thread(*resolver, "short.example.net", RecordType::TXT);
+        CHECK_FALSE(expired.inline_answer);
+        CHECK(expired.answer.texts == std::vector<std::string>{"one second"});
+
+        // With the cache turned off, nothing is answered inline.
+        auto uncached = resolver_for(server.port(), std::chrono::milliseconds(3000), 0);
+        lookup_noting_thread(*uncached, "mail.example.net", RecordType::A);
+        CHECK_FALSE(
+            lookup_noting_thread(*uncached, "mail.example.net", RecordType::A).inline_answer);
     }
 
     TEST_CASE("dns: UnboundResolver gives Status::Timeout when the server never answers") {
