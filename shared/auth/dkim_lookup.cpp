@@ -36,4 +36,9 @@ bool PendingLookup::ready() const {
     return answer_.has_value();
 }
 
+bool PendingLookup::answered_without_records() const {
+    const std::lock_guard lock(mutex_);
+    return answer_ && (!answer_->ok() || answer_->texts.empty());
+}
+
 }  // namespace relaytrust::auth

@@ -32,6 +32,9 @@ class PendingLookup {
     dns::Answer wait_until(Clock::time_point deadline);
 
     bool ready() const;
+    // True once answered with no record to use: NXDOMAIN, NODATA, or a failure (a missed
+    // deadline included).
+    bool answered_without_records() const;
 
     PendingLookup(std::string name, dns::RecordType type) : name_(std::move(name)), type_(type) {}
 

@@ -1,5 +1,6 @@
 #include "auth/dkim_verifier.h"
 
+#include <algorithm>
 #include <ctime>
 #include <tuple>
 
@@ -97,8 +98,18 @@ void DkimVerifier::on_header(std::string_view name, std::string_view raw_value) 
 }
 
 void DkimVerifier::on_body(std::string_view chunk) {
+    if (!wants_body()) return;
     for (const auto& hasher : hashers_)
         hasher->feed(chunk);
+}
+
+bool DkimVerifier::wants_body() const {
+    // evaluate() ends with permerror or temperror before the body hash for a key lookup that
+    // came back empty (forged or stale signatures, common in spam): hashing for it is wasted.
+    return std::any_of(signatures_.begin(), signatures_.end(), [](const auto& state) {
+        return state->hasher != nullptr &&
+               !(state->key_lookup && state->key_lookup->answered_without_records());
+    });
 }
 
 const std::vector<DkimResult>& DkimVerifier::finish(Clock::time_point deadline) {

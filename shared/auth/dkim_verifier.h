@@ -91,8 +91,10 @@ class DkimVerifier {
 
     // A piece of the body in wire form (CRLF lines, dot-unstuffed), split anywhere.
     void on_body(std::string_view chunk);
-    // False when no signature hashes the body: on_body() would do nothing.
-    bool wants_body() const { return !hashers_.empty(); }
+    // False when no signature needs the body's hash, so on_body() would do nothing: none
+    // parsed, or each one's key lookup has already come back without a record (its result is
+    // then decided before the body hash is looked at). True while a lookup is still open.
+    bool wants_body() const;
 
     // Results per DKIM-Signature, in header order. Waits for key lookups until `deadline`; a
     // lookup still open then is TempError. Calling it again returns the same results.

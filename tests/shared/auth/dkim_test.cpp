@@ -654,3 +654,53 @@ TEST_CASE("dkim: several signatures, shared lookups and the signature limit") {
     CHECK(summarize_dkim(mixed) == DkimStatus::TempError);
     CHECK(summarize_dkim({}) == DkimStatus::None);
 }
+
+TEST_CASE("dkim: the body is not hashed for signatures whose key lookup came back empty") {
+    const TestKey key = make_ed25519_key();
+    DkimSignOptions options;
+    options.algorithm = DkimAlgorithm::Ed25519Sha256;
+    const Message message = signed_message(key, options, "body\r\n");
+    auto feed_headers = [&](DkimVerifier& verifier) {
+        for (const auto& [name, value] : message.headers)
+            verifier.on_header(name, value);
+    };
+    const auto deadline = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(2); };
+
+    // No key (NXDOMAIN), NODATA, a temporary failure: decided without the body.
+    for (const auto status : {relaytrust::dns::Status::NxDomain, relaytrust::dns::Status::Ok,
+                              relaytrust::dns::Status::ServFail}) {
+        CAPTURE(static_cast<int>(status));
+        ZoneResolver zone;
+        if (status == relaytrust::dns::Status::Ok) zone.add_name("sel._domainkey.example.org");
+        if (status == relaytrust::dns::Status::ServFail)
+            zone.set_failure("sel._domainkey.example.org", status);
+        DkimVerifier verifier(zone);
+        feed_headers(verifier);
+        CHECK_FALSE(verifier.wants_body());
+        verifier.on_body(message.body);
+        const auto& results = verifier.finish(deadline());
+        REQUIRE(results.size() == 1);
+        CHECK(results[0].status == (status == relaytrust::dns::Status::ServFail
+                                        ? DkimStatus::TempError
+                                        : DkimStatus::PermError));
+    }
+
+    // A key: the body is wanted and the signature passes.
+    ZoneResolver zone;
+    zone.add_txt("sel._domainkey.example.org", key.record);
+    DkimVerifier verifier(zone);
+    feed_headers(verifier);
+    CHECK(verifier.wants_body());
+    verifier.on_body(message.body);
+    CHECK(verifier.finish(deadline())[0].status == DkimStatus::Pass);
+
+    // The lookup still open when the body comes: hashed, and it passes once the key arrives.
+    ZoneResolver slow(ZoneResolver::Delivery::WorkerThread);
+    slow.set_latency(std::chrono::milliseconds(100));
+    slow.add_txt("sel._domainkey.example.org", key.record);
+    DkimVerifier waiting(slow);
+    feed_headers(waiting);
+    CHECK(waiting.wants_body());
+    waiting.on_body(message.body);
+    CHECK(waiting.finish(deadline())[0].status == DkimStatus::Pass);
+}
