@@ -122,6 +122,11 @@ against_constant() {
         'BEGIN { printf "ratio %s/constant (medians): %.2f\n", l, h / c }'
     printf '%s\n' "${ratios[@]}" | sort -n |
         awk -v l="$label" '{ r[NR] = $1 } END { printf "ratio %s/constant (median of %d paired rounds): %.2f\n", l, NR, (NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2) }'
+    # The spread of the paired ratios: lowest, quartiles (nearest rank), highest.
+    printf '%s\n' "${ratios[@]}" | sort -n |
+        awk -v l="$label" '{ r[NR] = $1 }
+            function q(p) { i = int(p * NR + 0.999999); return r[i < 1 ? 1 : i] }
+            END { printf "paired %s/constant ratios: min %.2f, q1 %.2f, q3 %.2f, max %.2f\n", l, r[1], q(0.25), q(0.75), r[NR] }'
 }
 
 # bench_hookd NAME HOOKD_ARGS...
