@@ -99,7 +99,7 @@ class MessageAuthentication {
     void on_header(const Session& session, const Header& header, bool own_received,
                    const std::string& receiver);
     void on_body(std::string_view chunk);
-    // False when on_body() would do nothing (no DKIM signature to hash the body for).
+    // False when on_body() would do nothing: no DKIM signature still needs the body hash.
     bool wants_body() const;
     // End of data: waits for outstanding lookups (bounded) and evaluates DMARC.
     const AuthOutcome& finish(const Session& session);
