@@ -297,6 +297,59 @@ TEST_SUITE("codec") {
         }
     }
 
+    TEST_CASE("the JSON reader: long strings with escapes anywhere, against jsoncpp") {
+        // Long strings (message bodies) are scanned in SIMD blocks that step over escapes
+        // inside them. Random strings of random lengths put backslash runs, \u escapes,
+        // escaped quotes and errors on every side of the block edges; each must come out as
+        // jsoncpp reads it, or be refused.
+        const std::vector<std::string> pieces = {
+            "a",        "plain text ", "\\r\\n",
+            "\\\\",     "\\\\\\\\",    "\\\"",
+            "\\\\\\\"", "\\/",         "\\t",
+            "\\u00e9",  "\\u20ac",     "\\ud83d\\ude00",
+            "\\b\\f",   "\xc3\xa9",    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+        const std::vector<std::string> errors = {"\x01",     "\x1f",    "\n",  "\\x",   "\\u12G4",
+                                                 "\\ud800x", "\\udc00", "\\q", "\\\x01"};
+        Json::CharReaderBuilder builder;
+        builder["collectComments"] = false;
+        const std::unique_ptr<Json::CharReader> reference(builder.newCharReader());
+        json::Document doc;
+        std::string error;
+        std::uint32_t state = 12345;  // a fixed LCG: the same cases every run
+        auto next = [&](std::uint32_t bound) {
+            state = state * 1664525u + 1013904223u;
+            return (state >> 8) % bound;
+        };
+        for (int round = 0; round < 3000; ++round) {
+            std::string contents;
+            const std::uint32_t length = 60 + next(700);
+            while (contents.size() < length)
+                contents += pieces[next(static_cast<std::uint32_t>(pieces.size()))];
+            // Something after the string in the same block: more members, white space.
+            const std::string text = "[\"" + contents + "\",\n \"after\"]";
+            CAPTURE(text);
+            Json::Value expected;
+            REQUIRE(reference->parse(text.data(), text.data() + text.size(), &expected, nullptr));
+            REQUIRE(doc.parse(text, error));
+            const json::Node& node = *doc.first_child(doc.root());
+            CHECK(doc.string(node) == expected[0].asString());
+            CHECK(node.decoded_size == expected[0].asString().size());
+
+            // A string with an error at a random place (at a piece boundary: never inside
+            // an escape, which could turn the error into a valid escape).
+            std::string broken;
+            const std::uint32_t at = next(length);
+            while (broken.size() < at)
+                broken += pieces[next(static_cast<std::uint32_t>(pieces.size()))];
+            const std::string& inserted = errors[next(static_cast<std::uint32_t>(errors.size()))];
+            CAPTURE(inserted);
+            broken += inserted + std::string(next(100), 'z');
+            CHECK_FALSE(doc.parse("[\"" + broken + "\"]", error));
+            // Unterminated: the last quote escaped, after every length of backslash run.
+            CHECK_FALSE(doc.parse("[\"" + contents + "\\\"]", error));
+        }
+    }
+
     TEST_CASE("the JSON reader: duplicate names, also escaped ones and in large objects") {
         json::Document doc;
         std::string error;
