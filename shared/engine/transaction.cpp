@@ -187,7 +187,14 @@ Transaction::~Transaction() = default;
 
 const AuthOutcome& Transaction::auth_outcome() const {
     static const AuthOutcome kNone;
-    return auth_ ? auth_->outcome() : kNone;
+    // What a MessageAuthentication with every check off reports once finished.
+    static const AuthOutcome kOffFinished = [] {
+        AuthOutcome o;
+        o.source = "none";
+        return o;
+    }();
+    if (auth_) return auth_->outcome();
+    return auth_off_ == AuthOff::Finished ? kOffFinished : kNone;
 }
 
 const std::string& Transaction::authserv_id() const {
@@ -201,10 +208,19 @@ void Transaction::start_authentication() {
         parse_auth_mode(e.evaluate(context).to_string(), mode);
         return mode;
     };
+    const AuthMode spf = mode_of(policy_->auth.spf_verify);
+    const AuthMode dkim = mode_of(policy_->auth.dkim_verify);
+    const AuthMode dmarc = mode_of(policy_->auth.dmarc_verify);
+    // Every check off (a policy without sender authentication, or no DNS services): no
+    // per-message state to build, feed and tear down; auth_outcome() says what such a
+    // MessageAuthentication would.
+    if (!auth_services_ ||
+        (spf == AuthMode::Disable && dkim == AuthMode::Disable && dmarc == AuthMode::Disable)) {
+        auth_off_ = AuthOff::Started;
+        return;
+    }
     auth_ = std::make_unique<MessageAuthentication>(auth_services_, policy_->auth);
-    auth_->set_modes(mode_of(policy_->auth.spf_verify), mode_of(policy_->auth.dkim_verify),
-                     mode_of(policy_->auth.dmarc_verify), relay_ != nullptr,
-                     relay_ ? relay_->name : "");
+    auth_->set_modes(spf, dkim, dmarc, relay_ != nullptr, relay_ ? relay_->name : "");
     auth_->on_mail(session_, our_hostname());
 }
 
@@ -289,7 +305,11 @@ void Transaction::body_skipped(std::size_t size) {
 Verdict Transaction::data() {
     try {
         analysis_ = analyse_verdict_headers(*policy_, relay_, session_, &received_layout_);
-        if (auth_) auth_->finish(session_);
+        if (auth_) {
+            auth_->finish(session_);
+        } else if (auth_off_ == AuthOff::Started) {
+            auth_off_ = AuthOff::Finished;
+        }
     } catch (const std::exception& e) {
         return failure_verdict(std::string("engine error analysing headers: ") + e.what());
     }
@@ -300,6 +320,7 @@ void Transaction::reset_message() {
     session_.reset_message();
     analysis_ = TrustAnalysis{};
     auth_.reset();
+    auth_off_ = AuthOff::No;
     received_layout_ = ReceivedLayout{};
     quarantine_for_message_.reset();
 }

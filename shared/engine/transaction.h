@@ -3,6 +3,7 @@
 // snapshot it was created with, so a reload never changes the rules mid-session.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,9 @@ class Transaction {
     TrustAnalysis analysis_;
     std::shared_ptr<AuthServices> auth_services_;
     std::unique_ptr<MessageAuthentication> auth_;
+    // Without auth_: whether mail() found every check off, and data() has been reached since.
+    enum class AuthOff : std::uint8_t { No, Started, Finished };
+    AuthOff auth_off_ = AuthOff::No;
     ReceivedLayout received_layout_;  // our MTA's Received headers on top, the relay's hop
 
     // A quarantine can be decided before the message exists (at connect for every message of

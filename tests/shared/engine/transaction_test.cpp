@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "dns/zone_resolver.h"
 #include "policy/policy_loader.h"
 #include "test_policies.h"
 
@@ -189,4 +190,40 @@ TEST_CASE("engine: variables seen by expressions") {
     t.body("12345");
     Verdict v = t.data();
     CHECK_MESSAGE(v.action == Action::Quarantine, v.reasons.front());
+}
+
+TEST_CASE("engine: with every check off, the authentication variables read as evaluated-off") {
+    // No per-message authentication state is built when every mode is off; what expressions
+    // and front ends read must not tell: "none" results, auth_source "" until the message
+    // ends and "none" after, no Authentication-Results header.
+    auto p = policy_of(R"P({
+        "listeners": [{"name": "mx", "match": {"default": true}}],
+        "auth": {"spfVerify": "'disable'", "dkimVerify": "'disable'", "dmarcVerify": "'disable'"},
+        "rules": [
+            {"name": "mail-seen", "stage": "mail", "action": "reject",
+             "if": "auth_source != '' || spf_result != 'none' || dmarc_policy != 'none'"},
+            {"name": "data-seen", "stage": "data", "action": "quarantine",
+             "if": "auth_source == 'none' && spf_result == 'none' && dkim_result == 'none' && dmarc_result == 'none' && dmarc_policy == 'none' && origin_ip == '' && spf_domain == ''"}]})P");
+    auto services = std::make_shared<AuthServices>(std::make_shared<dns::ZoneResolver>(), p->auth);
+    for (const auto& auth : {services, std::shared_ptr<AuthServices>()}) {
+        CAPTURE(auth != nullptr);
+        Transaction t(p, auth);
+        t.session().remote_ip = "192.0.2.1";
+        t.connect();
+        CHECK(t.auth_outcome().source.empty());
+        CHECK(t.mail("a@example.org").action == Action::Accept);
+        t.rcpt("b@example.com");
+        t.header("From", " a@example.org");
+        t.header("DKIM-Signature", " v=1; a=rsa-sha256; d=example.org; s=s; h=from; bh=; b=");
+        CHECK_FALSE(t.wants_body());
+        t.body_skipped(10);
+        const Verdict v = t.data();
+        CHECK_MESSAGE(v.action == Action::Quarantine, v.reasons.front());
+        CHECK(t.auth_outcome().source == "none");
+        CHECK(t.auth_outcome().spf_mode == AuthMode::Disable);
+        for (const auto& m : v.modifications)
+            CHECK(m.name != "Authentication-Results");
+        t.reset_message();
+        CHECK(t.auth_outcome().source.empty());
+    }
 }
