@@ -40,7 +40,7 @@ std::string describe(const HookRequest& request, const StageOutcome& outcome) {
 
 bool HookApplication::is_hook_path(std::string_view path) const {
     if (path == "/" || path == "/hook") return true;
-    const auto policy = policies_.current().policy;
+    const auto policy = policies_.for_this_thread(false).policy;
     if (!policy) return false;
     for (const auto& listener : policy->listeners) {
         for (const auto& p : listener.match.hook_paths) {
@@ -125,7 +125,7 @@ HttpReply HookApplication::answer_hook(std::string_view path, std::string_view b
 
     // "/" and "/hook" carry no listener: the engine then matches server.ip/port.
     const std::string_view hook_path = path == "/" || path == "/hook" ? std::string_view{} : path;
-    StageOutcome outcome = handler_.handle_taking_headers(request, hook_path);
+    StageOutcome outcome = handler_.handle_taking_strings(request, hook_path);
 
     HttpReply reply;
     reply.body = encode_hook_response(outcome.response);

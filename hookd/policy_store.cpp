@@ -53,8 +53,38 @@ std::string PolicyStore::load() {
     if (!auth) return error;
     std::lock_guard lock(mutex_);
     current_ = {std::move(result.policy), std::move(auth)};
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
     return "";
+}
+
+PolicySnapshot PolicyStore::for_this_thread(bool with_auth) const {
+    struct ThreadCopy {
+        std::uint64_t store = 0;
+        std::uint64_t generation = 0;
+        std::shared_ptr<const Policy> policy;
+        std::weak_ptr<AuthServices> auth;  // does not keep a replaced resolver running
+    };
+    thread_local ThreadCopy copy;
+    const auto fresh = [&] {
+        return copy.store == id_ && copy.generation == generation_.load(std::memory_order_acquire);
+    };
+    std::shared_ptr<AuthServices> auth;
+    if (fresh() && with_auth) auth = copy.auth.lock();
+    // A stale copy, or services a reload has replaced meanwhile: take both afresh, together.
+    if (!fresh() || (with_auth && !auth)) {
+        std::lock_guard lock(mutex_);
+        copy.policy = current_.policy;
+        copy.auth = current_.auth;
+        copy.generation = generation_.load(std::memory_order_relaxed);
+        copy.store = id_;
+        if (with_auth) auth = current_.auth;
+    }
+    PolicySnapshot snapshot;
+    // The aliasing constructor with an empty owner: points at the policy, counts nothing.
+    snapshot.policy =
+        std::shared_ptr<const Policy>(std::shared_ptr<const Policy>(), copy.policy.get());
+    snapshot.auth = std::move(auth);
+    return snapshot;
 }
 
 }  // namespace relaytrust::hookd

@@ -37,12 +37,6 @@ void fill_session(Session& s, const HookRequest& request, std::string_view hook_
     s.clues.hook_path = std::string(hook_path);
     s.remote_ip = request.client.ip;
     s.remote_port = request.client.port;
-    // Stalwart passes the PTR name as DNS returns it, maybe with the root dot; the other
-    // front ends see it without.
-    if (request.client.ptr) {
-        s.remote_host = *request.client.ptr;
-        if (s.remote_host.ends_with('.')) s.remote_host.pop_back();
-    }
     s.local_ip = request.server.ip;
     s.local_port = request.server.port;
     // server.name is "Stalwart v0.16.19", a product string, not a host name: leaving
@@ -58,14 +52,21 @@ void fill_session(Session& s, const HookRequest& request, std::string_view hook_
 
 class Replay {
   public:
-    // headers_from: the request's own message, whose header strings may be moved from; null
-    // to copy them.
-    Replay(PolicySnapshot snapshot, const HookRequest& request, HookMessage* headers_from,
+    // take_from: the request itself, whose strings may be moved from (see
+    // StageHandler::handle_taking_strings); null to copy them.
+    Replay(PolicySnapshot snapshot, const HookRequest& request, HookRequest* take_from,
            std::string_view hook_path)
         : transaction_(std::move(snapshot.policy), std::move(snapshot.auth)),
           request_(request),
-          headers_from_(headers_from) {
-        fill_session(transaction_.session(), request, hook_path);
+          take_from_(take_from) {
+        Session& s = transaction_.session();
+        fill_session(s, request, hook_path);
+        // Stalwart passes the PTR name as DNS returns it, maybe with the root dot; the other
+        // front ends see it without.
+        if (request.client.ptr) {
+            s.remote_host = take([](auto& r) -> auto& { return *r.client.ptr; });
+            if (s.remote_host.ends_with('.')) s.remote_host.pop_back();
+        }
     }
 
     Verdict run() {
@@ -74,17 +75,17 @@ class Replay {
         if (stage == HookStage::Connect || stops_session(v)) return v;
 
         if (request_.client.helo) {
-            v = transaction_.ehlo(*request_.client.helo);
+            v = transaction_.ehlo(take([](auto& r) -> auto& { return *r.client.helo; }));
             if (stage == HookStage::Ehlo || stops_session(v)) return v;
         }
         if (stage == HookStage::Ehlo || stage == HookStage::Auth || !request_.envelope) return v;
 
         const HookEnvelope& envelope = *request_.envelope;
-        v = transaction_.mail(envelope.from);
+        v = transaction_.mail(take([](auto& r) -> auto& { return r.envelope->from; }));
         if (stage == HookStage::Mail || stops_session(v)) return v;
 
         for (std::size_t i = 0; i < envelope.to.size(); ++i) {
-            v = transaction_.rcpt(envelope.to[i]);
+            v = transaction_.rcpt(take([i](auto& r) -> auto& { return r.envelope->to[i]; }));
             const bool last = i + 1 == envelope.to.size();
             if (stage == HookStage::Rcpt) {
                 if (last) return v;
@@ -96,10 +97,10 @@ class Replay {
         if (request_.queue_id) transaction_.session().queue_id = *request_.queue_id;
         const HookMessage& message = *request_.message;
         transaction_.session().headers.reserve(message.headers.size());
-        if (headers_from_) {
-            for (auto& [name, raw_value] : headers_from_->headers)
+        if (take_from_) {
+            for (auto& [name, raw_value] : take_from_->message->headers)
                 transaction_.header(std::move(name), strip_final_line_end(std::move(raw_value)));
-            headers_from_->headers.clear();
+            take_from_->message->headers.clear();
         } else {
             for (const auto& [name, raw_value] : message.headers)
                 transaction_.header(name, std::string(without_final_line_end(raw_value)));
@@ -117,9 +118,16 @@ class Replay {
     Transaction& transaction() { return transaction_; }
 
   private:
+    // The request's string that pick selects: moved out of take_from_ when its strings may
+    // be taken, else a copy of request_'s (pick is called with either, const or not).
+    template <typename Pick>
+    std::string take(Pick pick) const {
+        return take_from_ ? std::move(pick(*take_from_)) : std::string(pick(request_));
+    }
+
     Transaction transaction_;
     const HookRequest& request_;
-    HookMessage* headers_from_;
+    HookRequest* take_from_;
 };
 
 }  // namespace
@@ -128,22 +136,22 @@ StageOutcome StageHandler::handle(const HookRequest& request, std::string_view h
     return run(request, nullptr, hook_path);
 }
 
-StageOutcome StageHandler::handle_taking_headers(HookRequest& request,
+StageOutcome StageHandler::handle_taking_strings(HookRequest& request,
                                                  std::string_view hook_path) const {
-    return run(request, request.message ? &*request.message : nullptr, hook_path);
+    return run(request, &request, hook_path);
 }
 
-StageOutcome StageHandler::run(const HookRequest& request, HookMessage* headers_from,
+StageOutcome StageHandler::run(const HookRequest& request, HookRequest* take_from,
                                std::string_view hook_path) const {
     StageOutcome outcome;
     std::optional<Replay> replay;
     try {
-        PolicySnapshot snapshot = policies_.current();
-        if (!snapshot.policy) throw std::runtime_error("no policy loaded");
         // SPF/DKIM/DMARC results exist only at the end of data; evaluating them while
-        // replaying mail or rcpt would cost DNS lookups nobody reads.
-        if (request.stage != HookStage::Data) snapshot.auth = nullptr;
-        replay.emplace(std::move(snapshot), request, headers_from, hook_path);
+        // replaying mail or rcpt would cost DNS lookups nobody reads. The policy is only
+        // borrowed (see for_this_thread): the Transaction ends within this call.
+        PolicySnapshot snapshot = policies_.for_this_thread(request.stage == HookStage::Data);
+        if (!snapshot.policy) throw std::runtime_error("no policy loaded");
+        replay.emplace(std::move(snapshot), request, take_from, hook_path);
         outcome.verdict = replay->run();
         outcome.engine_error = outcome.verdict.rule == "on_error";
         outcome.listener = replay->transaction().session().listener;

@@ -46,13 +46,14 @@ class StageHandler {
     // hook_path: the request's URL path when it names a listener (e.g. "/hook/relay-in"),
     // else "" (then the listener is matched on server.ip/port, then the default).
     StageOutcome handle(const HookRequest& request, std::string_view hook_path) const;
-    // The same, except that the message's header strings move into the engine instead of
-    // being copied (request.message->headers is left empty). hookd's request path uses it: a
-    // data request carries every header, and nothing reads them afterwards.
-    StageOutcome handle_taking_headers(HookRequest& request, std::string_view hook_path) const;
+    // The same, except that the request's strings the engine keeps move into it instead of
+    // being copied: the message headers (request.message->headers is left empty), the PTR
+    // name, HELO, sender and recipients (left empty). hookd's request path uses it: nothing
+    // reads those afterwards (its log line names the stage, client IP and queue id).
+    StageOutcome handle_taking_strings(HookRequest& request, std::string_view hook_path) const;
 
   private:
-    StageOutcome run(const HookRequest& request, HookMessage* headers_from,
+    StageOutcome run(const HookRequest& request, HookRequest* take_from,
                      std::string_view hook_path) const;
 
     const PolicyStore& policies_;

@@ -1,4 +1,5 @@
-// PolicyStore: what a reload (SIGHUP) replaces, and what a broken policy file keeps.
+// PolicyStore: what a reload (SIGHUP) replaces, what a broken policy file keeps, and the
+// per-thread snapshots request threads take without a lock.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -79,5 +80,62 @@ TEST_SUITE("daemon") {
         CHECK(store.generation() == 2);
         CHECK(store.current().policy->hostname == "two.test");
         CHECK(store.current().auth == second.auth);
+    }
+
+    TEST_CASE("per-thread snapshots follow reloads and keep no replaced services") {
+        PolicyFile file("t");
+        PolicyStore store(file.path(), "", RELAYTRUST_HOOKD_TEST_ZONE);
+        // Before the first load: nothing, and asking again does not invent anything.
+        CHECK_FALSE(store.for_this_thread(true).policy);
+        CHECK_FALSE(store.for_this_thread(true).auth);
+
+        file.write("one.test");
+        REQUIRE(store.load().empty());
+        PolicySnapshot first = store.for_this_thread(true);
+        REQUIRE(first.policy);
+        CHECK(first.policy->hostname == "one.test");
+        CHECK(first.policy.use_count() == 0);  // borrowed: no shared count touched
+        REQUIRE(first.auth);
+        CHECK(first.auth == store.current().auth);
+        CHECK_FALSE(store.for_this_thread(false).auth);
+        const std::weak_ptr<AuthServices> first_auth = first.auth;
+        first = {};
+
+        // A reload reaches this thread and others at their next call.
+        file.write("two.test");
+        REQUIRE(store.load().empty());
+        const PolicySnapshot second = store.for_this_thread(true);
+        REQUIRE(second.policy);
+        CHECK(second.policy->hostname == "two.test");
+        CHECK(second.policy.get() == store.current().policy.get());
+        REQUIRE(second.auth);
+        CHECK(second.auth == store.current().auth);
+        std::string other_thread;
+        std::thread([&] { other_thread = store.for_this_thread(false).policy->hostname; }).join();
+        CHECK(other_thread == "two.test");
+        // This thread's copy does not keep the replaced services (resolver threads) alive.
+        CHECK(first_auth.expired());
+
+        // A broken file changes nothing.
+        std::ofstream(file.path()) << "{ \"hostname\": ";
+        CHECK_FALSE(store.load().empty());
+        CHECK(store.for_this_thread(false).policy->hostname == "two.test");
+    }
+
+    TEST_CASE("per-thread snapshots of two stores stay apart") {
+        PolicyFile file_a("x"), file_b("y");
+        for (const std::string suffix : {"", "2"}) {
+            // The second round's stores may reuse the first round's addresses: each store's
+            // thread copy must still be told apart.
+            file_a.write("a" + suffix + ".test");
+            file_b.write("b" + suffix + ".test");
+            PolicyStore a(file_a.path(), "", RELAYTRUST_HOOKD_TEST_ZONE);
+            PolicyStore b(file_b.path(), "", RELAYTRUST_HOOKD_TEST_ZONE);
+            REQUIRE(a.load().empty());
+            REQUIRE(b.load().empty());
+            CHECK(a.for_this_thread(false).policy->hostname == "a" + suffix + ".test");
+            CHECK(b.for_this_thread(false).policy->hostname == "b" + suffix + ".test");
+            CHECK(a.for_this_thread(true).policy->hostname == "a" + suffix + ".test");
+        }
     }
 }

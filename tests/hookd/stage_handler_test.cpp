@@ -125,6 +125,53 @@ TEST_SUITE("replay") {
         }
     }
 
+    TEST_CASE("taking the request's strings decides exactly as copying them") {
+        TempPolicy file;
+        PolicyStore policies(file.path(), "", RELAYTRUST_HOOKD_TEST_ZONE);
+        REQUIRE(policies.load().empty());
+        StageHandler handler(policies);
+        // Strings longer than the short-string buffer, so that taking them really moves.
+        const std::string sender = "a-rather-long-sender-address@example.net";
+        const std::string helo = "a-rather-long-helo-name.example";
+        std::vector<HookRequest> requests = {
+            make_request(HookStage::Rcpt, {"ok@example.org", "bad@example.org"}),
+            make_request(HookStage::Data, {"ok@example.org", "bad@example.org"}),
+            make_request(HookStage::Data, {"ok@example.org"}, sender, "busy.example"),
+            make_request(HookStage::Mail, {}, "hold@example.org"),
+            make_request(HookStage::Data, {"first-recipient@example.org", "second@example.org"},
+                         "hold@example.org", helo),
+            make_request(HookStage::Data, {"first-recipient@example.org"}, sender, helo),
+        };
+        requests.back().message->headers = {
+            {"Received",
+             " from a-rather-long-client.example (a-rather-long-client.example\r\n"
+             "\t[192.0.2.1]) by mx.test; Tue, 1 Jan 2030 00:00:00 +0000\r\n"},
+            {"X-Spam-Status", " Yes, score=12.0 required=5.0 tests=BAYES_99\r\n"},
+            {"Subject", " a subject long enough to be on the heap\r\n"}};
+        auto ptr_request = make_request(HookStage::Mail, {}, sender, helo);
+        ptr_request.client.ptr = "bad-ptr.example.";
+        requests.push_back(ptr_request);
+
+        for (const HookRequest& request : requests) {
+            CAPTURE(hook_stage_name(request.stage));
+            const StageOutcome copied = handler.handle(request, "");
+            HookRequest taken_from = request;
+            const StageOutcome taken = handler.handle_taking_strings(taken_from, "");
+            CHECK(taken.verdict.action == copied.verdict.action);
+            CHECK(taken.verdict.rule == copied.verdict.rule);
+            CHECK(taken.verdict.reasons == copied.verdict.reasons);
+            CHECK(taken.verdict.modifications == copied.verdict.modifications);
+            CHECK(encode_hook_response(taken.response) == encode_hook_response(copied.response));
+            CHECK(taken.listener == copied.listener);
+            if (request.stage == HookStage::Data && taken.verdict.action == Action::Accept) {
+                // Taken, as documented (what the log line reads is left in place).
+                CHECK(taken_from.message->headers.empty());
+                CHECK(taken_from.envelope->from.empty());
+                CHECK(taken_from.client.ip == request.client.ip);
+            }
+        }
+    }
+
     TEST_CASE("no policy: the hookd failure verdict, a 4xx reject") {
         PolicyStore empty("/nonexistent/policy.jsonc", "", RELAYTRUST_HOOKD_TEST_ZONE);
         StageHandler handler(empty);
