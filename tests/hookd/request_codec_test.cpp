@@ -345,7 +345,7 @@ TEST_SUITE("codec") {
             CAPTURE(inserted);
             broken += inserted + std::string(next(100), 'z');
             CHECK_FALSE(doc.parse("[\"" + broken + "\"]", error));
-            // Unterminated: the last quote escaped, after every length of backslash run.
+            // Unterminated: the closing quote escaped, after whichever piece ends the string.
             CHECK_FALSE(doc.parse("[\"" + contents + "\\\"]", error));
         }
     }
